@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="workspace-switch", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("w/", include("workspaces.urls")),
+    path("w/<slug:workspace_slug>/", include("leads.urls")),
+    path("w/<slug:workspace_slug>/", include("accounts.urls")),
+    path("w/<slug:workspace_slug>/", include("attribution.urls")),
+    path("w/<slug:workspace_slug>/", include("funnel.urls")),
+]
