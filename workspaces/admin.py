@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .admin_scoping import WorkspaceScopedAdmin, admin_workspace_ids
+from .models import Membership, User, Workspace
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "date_joined"]
+    search_fields = ["email", "full_name"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    fieldsets = (
+        (None, {"fields": ("email", "password", "full_name")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ()
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_change_permission = has_add_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_superuser
+    )
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "currency", "timezone", "created_at"]
+    search_fields = ["name", "slug"]
+
+    def get_queryset(self, request):
+        ids = admin_workspace_ids(request.user)
+        queryset = super().get_queryset(request)
+        return queryset if ids is None else queryset.filter(id__in=ids)
+
+    def has_module_permission(self, request):
+        ids = admin_workspace_ids(request.user)
+        return request.user.is_staff and (ids is None or bool(ids))
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(WorkspaceScopedAdmin):
+    list_display = ["user", "workspace", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "workspace__slug"]
+    raw_id_fields = ["user"]

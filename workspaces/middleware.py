@@ -1,0 +1,45 @@
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from .models import Membership
+from .scoping import scopes_disabled, workspace_scope
+
+
+class WorkspaceMiddleware:
+    """Resolves the workspace of a ``/w/<workspace_slug>/`` URL once per request.
+
+    The user must be a member: anyone else gets 404 (not 403), so the existence of another
+    workspace or its rows is never revealed. The view then runs inside the workspace's scope and
+    time zone. The Django admin runs unscoped; its ModelAdmins filter by the user's workspaces.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get("workspace_slug")
+        if slug is None:
+            if match.namespace == "admin":
+                with scopes_disabled():
+                    return self.get_response(request)
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = (
+            Membership.objects.with_scopes_disabled()
+            .select_related("workspace")
+            .filter(user=request.user, workspace__slug=slug)
+            .first()
+        )
+        if membership is None:
+            raise Http404("No such workspace.")
+        request.workspace = membership.workspace
+        request.membership = membership
+        with workspace_scope(membership.workspace), timezone.override(membership.workspace.timezone):
+            return self.get_response(request)

@@ -1,0 +1,71 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import Membership, Role, User, Workspace
+from .scoping import workspace_scope
+
+
+@transaction.atomic
+def workspace_create(*, slug: str, name: str, currency: str = "USD", timezone: str = "UTC", **settings) -> Workspace:
+    """Create a tenant with DESIGN.md's default channels."""
+    from attribution.services import channels_create_defaults
+
+    if Workspace.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A workspace with the slug '{slug}' already exists."})
+    workspace = Workspace(slug=slug, name=name, currency=currency, timezone=timezone, **settings)
+    workspace.full_clean()
+    workspace.save()
+    with workspace_scope(workspace):
+        channels_create_defaults(workspace=workspace)
+    return workspace
+
+
+@transaction.atomic
+def membership_add(
+    *, workspace: Workspace, email: str, role: str, password: str | None = None, full_name: str = ""
+) -> Membership:
+    """Add a person to a workspace with a role (creating their login if needed), or change the
+    role of an existing member. Admins may also use the Django admin, scoped to their workspaces."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role '{role}'. Known roles: {', '.join(Role.values)}."})
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User(email=email, full_name=full_name)
+        user.full_clean(exclude=["password"])
+        user.set_password(password) if password else user.set_unusable_password()
+        user.save()
+    elif password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    if role == Role.ADMIN and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    existing = Membership.objects.with_scopes_disabled().filter(workspace=workspace, user=user).first()
+    if existing is not None and existing.role == Role.ADMIN and role != Role.ADMIN:
+        _refuse_losing_the_last_admin(workspace, existing)
+    membership, _ = Membership.objects.with_scopes_disabled().update_or_create(
+        workspace=workspace, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+def _refuse_losing_the_last_admin(workspace: Workspace, membership: Membership) -> None:
+    admins = Membership.objects.with_scopes_disabled().select_for_update().filter(workspace=workspace, role=Role.ADMIN)
+    if not admins.exclude(pk=membership.pk).exists():
+        raise ValidationError(
+            f"{membership.user.email} is the last admin of {workspace.name}; make someone else admin first."
+        )
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    return membership_add(workspace=membership.workspace, email=membership.user.email, role=role)
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Take a person out of a workspace; their login and their records' history stay."""
+    if membership.role == Role.ADMIN:
+        _refuse_losing_the_last_admin(membership.workspace, membership)
+    membership.delete()

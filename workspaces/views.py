@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from funnel.selectors import latest_activity, stage_counts
+
+from .decorators import workspace_view
+from .forms import MemberAddForm, MemberRoleForm, WorkspaceSettingsForm
+from .models import Membership
+from .permissions import Action
+from .selectors import memberships_for_user
+from .services import membership_add, membership_change_role, membership_remove
+
+
+@login_required
+def workspace_switch(request):
+    memberships = list(memberships_for_user(request.user))
+    if len(memberships) == 1 and "all" not in request.GET:
+        return redirect("home", workspace_slug=memberships[0].workspace.slug)
+    return render(request, "workspaces/switch.html", {"memberships": memberships})
+
+
+@workspace_view(Action.VIEW_WORKSPACE)
+def home(request):
+    return render(
+        request,
+        "workspaces/home.html",
+        {"stage_counts": stage_counts(request.workspace), "activity": latest_activity(request.workspace, limit=15)},
+    )
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@workspace_view(Action.MANAGE_MEMBERS)
+def members(request):
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = membership_add(workspace=request.workspace, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, _error_text(error))
+        else:
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            return redirect("members", workspace_slug=request.workspace.slug)
+    memberships = Membership.objects.select_related("user").order_by("user__email")
+    return render(
+        request,
+        "workspaces/members.html",
+        {"form": form, "memberships": memberships, "role_form": MemberRoleForm()},
+    )
+
+
+@workspace_view(Action.MANAGE_MEMBERS)
+@require_POST
+def member_change(request, membership_id: int):
+    membership = get_object_or_404(Membership.objects.select_related("user", "workspace"), pk=membership_id)
+    try:
+        if "remove" in request.POST:
+            membership_remove(membership=membership)
+            messages.success(request, f"{membership.user.email} was removed from {request.workspace.name}.")
+        else:
+            form = MemberRoleForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(f"Unknown role '{request.POST.get('role', '')}'.")
+            membership = membership_change_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    return redirect("members", workspace_slug=request.workspace.slug)
+
+
+@workspace_view(Action.MANAGE_WORKSPACE)
+def workspace_settings(request):
+    form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved. The next recompute uses them.")
+        return redirect("workspace-settings", workspace_slug=request.workspace.slug)
+    return render(request, "workspaces/settings.html", {"form": form})
