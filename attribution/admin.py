@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from workspaces.admin_scoping import ReadOnlyScopedAdmin, WorkspaceScopedAdmin
+
+from .models import Campaign, Channel, Touch
+
+
+@admin.register(Channel)
+class ChannelAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "slug", "workspace"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["workspace"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "channel", "type", "status", "start_date", "end_date", "budget", "actual_cost", "workspace"]
+    list_filter = ["type", "status"]
+    search_fields = ["name", "external_id", "utm_campaign"]
+    list_select_related = ["workspace", "channel"]
+    readonly_fields = ["workspace"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(Touch)
+class TouchAdmin(ReadOnlyScopedAdmin):
+    list_display = ["occurred_at", "lead", "type", "channel", "campaign", "account", "workspace"]
+    list_filter = ["type"]
+    search_fields = ["lead__email", "external_id", "campaign__name"]
+    list_select_related = ["workspace", "lead", "channel", "campaign", "account"]
+    show_full_result_count = False

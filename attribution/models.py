@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from workspaces.scoping import WorkspaceOwned
+
+from .choices import CampaignStatus, CampaignType, TouchType
+
+
+class Channel(WorkspaceOwned):
+    """Where traffic came from. Each workspace starts with DESIGN.md's defaults and may add more."""
+
+    slug = models.SlugField(max_length=50)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "slug"], name="channel_slug_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(WorkspaceOwned):
+    """A marketing action (the scene of a touch). Amounts are in the workspace's currency."""
+
+    name = models.CharField(max_length=255)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="campaigns")
+    type = models.CharField(max_length=20, choices=CampaignType.choices)
+    status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    budget = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    actual_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    utm_source = models.CharField(max_length=255, blank=True)
+    utm_medium = models.CharField(max_length=255, blank=True)
+    utm_campaign = models.CharField(max_length=255, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_list = models.ForeignKey(
+        "accounts.TargetList", null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+    )
+    external_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], condition=~Q(external_id=""), name="campaign_external_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget__gte=0),
+                name="campaign_budget_not_negative",
+                violation_error_message="The budget cannot be below zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_cost__gte=0),
+                name="campaign_cost_not_negative",
+                violation_error_message="The actual cost cannot be below zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="campaign_ends_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "start_date"], name="campaign_ws_start"),
+            models.Index(fields=["workspace", "updated_at", "id"], name="campaign_ws_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Touch(WorkspaceOwned):
+    """One interaction of a person with marketing or sales: its scene (campaign) and channel.
+
+    ``account`` is copied from the lead when the touch is recorded, so account-level questions
+    (buying committee, ABM penetration) read one table.
+    """
+
+    # The touch table is the largest (ten million rows a workspace): no single-column foreign-key
+    # indexes, only the composite ones below, which lead with the workspace.
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="touches", db_index=False)
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="touches",
+        db_index=False,
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="touches", db_index=False
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="touches", db_index=False)
+    type = models.CharField(max_length=20, choices=TouchType.choices)
+    occurred_at = models.DateTimeField()
+    external_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], condition=~Q(external_id=""), name="touch_external_id_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "lead", "occurred_at", "id"], name="touch_ws_lead_time"),
+            models.Index(fields=["workspace", "account", "occurred_at"], name="touch_ws_account_time"),
+            models.Index(fields=["workspace", "campaign", "occurred_at"], name="touch_ws_campaign_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} by {self.lead_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
