@@ -1,0 +1,101 @@
+"""The stage identifiers and the transition table of DESIGN.md, held in this one place.
+
+Only ``funnel.services`` moves a lead; it asks ``lead_transition_allowed`` first."""
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    # funnel stages, in order
+    TOUCHED = "touched", "Touched"
+    LEAD = "lead", "Lead"
+    MQL = "mql", "MQL"
+    SAL = "sal", "SAL"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    RENEWED = "renewed", "Renewed"
+    # exits
+    REJECTED = "rejected", "Rejected"
+    RECYCLED = "recycled", "Recycled"
+    DISQUALIFIED = "disqualified", "Disqualified"
+    LOST = "lost", "Lost"
+    CHURNED = "churned", "Churned"
+
+
+FUNNEL_STAGES: tuple[str, ...] = ("touched", "lead", "mql", "sal", "opportunity", "won", "renewed")
+EXIT_STAGES: tuple[str, ...] = ("rejected", "recycled", "disqualified", "lost", "churned")
+
+# None stands for "a new person, no stage yet".
+LEAD_TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"touched", "lead"}),
+    "touched": frozenset({"lead", "disqualified"}),
+    "lead": frozenset({"mql", "sal", "disqualified"}),
+    "mql": frozenset({"sal", "rejected", "disqualified"}),
+    "rejected": frozenset({"recycled"}),
+    "recycled": frozenset({"mql", "disqualified"}),
+    "sal": frozenset({"opportunity", "rejected", "disqualified"}),
+    "opportunity": frozenset({"won", "lost"}),
+    "lost": frozenset({"recycled", "opportunity"}),
+    "won": frozenset({"renewed", "churned", "opportunity"}),
+    "renewed": frozenset({"renewed", "churned"}),
+    "churned": frozenset({"opportunity"}),
+    "disqualified": frozenset(),
+}
+
+
+def lead_transition_allowed(from_stage: str | None, to_stage: str) -> bool:
+    return to_stage in LEAD_TRANSITIONS.get(from_stage, frozenset())
+
+
+class OpportunityKind(models.TextChoices):
+    NEW_BUSINESS = "new_business", "New business"
+    RENEWAL = "renewal", "Renewal"
+    EXPANSION = "expansion", "Expansion"
+
+
+class OpportunityStage(models.TextChoices):
+    QUALIFICATION = "qualification", "Qualification"
+    PROPOSAL = "proposal", "Proposal"
+    NEGOTIATION = "negotiation", "Negotiation"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+OPEN_OPPORTUNITY_STAGES: tuple[str, ...] = ("qualification", "proposal", "negotiation")
+
+# An open deal may move forward or back between the open stages, and close from any of them.
+OPPORTUNITY_TRANSITIONS: dict[str, frozenset[str]] = {
+    open_stage: frozenset(set(OPEN_OPPORTUNITY_STAGES) - {open_stage} | {"won", "lost"})
+    for open_stage in OPEN_OPPORTUNITY_STAGES
+} | {"won": frozenset(), "lost": frozenset()}
+
+
+class LostReason(models.TextChoices):
+    PRICE = "price", "Price"
+    COMPETITOR = "competitor", "Competitor"
+    NO_DECISION = "no_decision", "No decision"
+    TIMING = "timing", "Timing"
+    PRODUCT_GAP = "product_gap", "Product gap"
+    OTHER = "other", "Other"
+
+
+class RejectionReason(models.TextChoices):
+    NOT_ICP = "not_icp", "Not our ideal customer"
+    NO_BUDGET = "no_budget", "No budget"
+    BAD_CONTACT_DATA = "bad_contact_data", "Bad contact data"
+    DUPLICATE = "duplicate", "Duplicate"
+    TIMING = "timing", "Timing"
+    OTHER = "other", "Other (needs a note)"
+
+
+class EventSource(models.TextChoices):
+    UI = "ui", "Browser"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+    RULE = "rule", "Rule"
+
+
+class ContractStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RENEWED = "renewed", "Renewed"
+    CHURNED = "churned", "Churned"
