@@ -3,11 +3,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sync.versioning import ChangeTracked, version_index
 from workspaces.choices import Segment
 from workspaces.scoping import WorkspaceOwned
 
 
-class Account(WorkspaceOwned):
+class Account(WorkspaceOwned, ChangeTracked):
     """A B2B company. ``domain`` is stored normalized (see ``accounts.normalize.normalize_domain``)."""
 
     name = models.CharField(max_length=255)
@@ -36,6 +37,7 @@ class Account(WorkspaceOwned):
         indexes = [
             models.Index(fields=["workspace", "name"], name="account_ws_name"),
             models.Index(fields=["workspace", "updated_at", "id"], name="account_ws_updated"),
+            version_index("account"),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sync.bulk import PlainUpsert
+from sync.interchange import Parsed
 from workspaces.scoping import ensure_same_workspace
+from workspaces.selectors import member_ids_by_email
 
+from .interchange import ACCOUNTS
 from .models import Account, TargetList, TargetListMember
 from .normalize import normalize_domain
 
@@ -39,3 +43,94 @@ def target_list_add_account(*, workspace, target_list: TargetList, account: Acco
     )
     member.full_clean(exclude=["workspace", "target_list", "account"], validate_constraints=False)
     return member
+
+
+# --- the bulk upsert (the API and the CSV import) ----------------------------------------------
+
+
+def _account_references(parsed: list[Parsed], indexes: list[int]) -> dict:
+    return {
+        "owners": member_ids_by_email(
+            parsed[i].values["owner_email"] for i in indexes if "owner_email" in parsed[i].values
+        )
+    }
+
+
+def _account_values(parsed: Parsed, refs: dict, errors: dict) -> dict:
+    given = parsed.values
+    values = {name: given[name] for name in ("external_id", "name", "domain", "industry", "segment") if name in given}
+    if "employees" in given:
+        values["employee_count"] = given["employees"]
+    if "country" in given:
+        country = given["country"].upper()
+        if len(country) != 2 or not country.isalpha():
+            errors["country"] = [f"'{given['country']}' is not a two-letter country code (ISO 3166-1, such as US)."]
+        values["country"] = country
+    if "owner_email" in given:
+        owner = refs["owners"].get(given["owner_email"])
+        if owner is None:
+            errors["owner_email"] = [f"{given['owner_email']} is not a member of this workspace."]
+        values["owner_id"] = owner
+    return values
+
+
+def _new_account(workspace, values: dict, now) -> dict:
+    row = {
+        "workspace_id": workspace.pk,
+        "external_id": "",
+        "domain": "",
+        "industry": "",
+        "employee_count": None,
+        "country": "",
+        "segment": "",
+        "owner_id": None,
+    }
+    return row | values | {"created_at": now, "updated_at": now, "sync_version": 0}
+
+
+ACCOUNT_UPSERT = PlainUpsert(
+    model=Account,
+    spec=ACCOUNTS,
+    keys=("external_id", "domain"),
+    fields=("external_id", "name", "domain", "industry", "employee_count", "country", "segment", "owner_id"),
+    resolve=_account_references,
+    values=_account_values,
+    new_row=_new_account,
+    required=("name",),
+    label="account",
+    renamed={"employees": "employee_count"},
+)
+
+
+def accounts_upsert(*, workspace, records: list, pinned: Account | None = None, clear_blanks: bool = False, **_):
+    """Create or update accounts matched on ``external_id``, then on normalized domain."""
+    return ACCOUNT_UPSERT.run(workspace=workspace, records=records, pinned=pinned, clear_blanks=clear_blanks)
+
+
+@transaction.atomic
+def account_delete(*, workspace, account: Account) -> None:
+    """Delete an account nobody refers to any more (its leads, touches, deals and contracts
+    keep it otherwise); the change feed shows a tombstone."""
+    from sync.models import Tombstone
+
+    ensure_same_workspace(workspace, account=account)
+    in_use = [
+        label
+        for label, related in (
+            ("leads", "leads"),
+            ("touches", "touches"),
+            ("opportunities", "opportunities"),
+            ("contracts", "contracts"),
+            ("stage events", "stage_events"),
+        )
+        if getattr(account, related).exists()
+    ]
+    if in_use:
+        raise ValidationError(
+            f"Account '{account.name}' still has {', '.join(in_use)}; it cannot be deleted. Move or erase those first."
+        )
+    TargetListMember.objects.filter(account=account).delete()
+    Tombstone.objects.create(
+        workspace=workspace, resource="accounts", record_id=account.pk, external_id=account.external_id, kind="deleted"
+    )
+    account.delete()

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sync.versioning import ChangeTracked, version_index
 from workspaces.scoping import WorkspaceOwned
 
 from .choices import CampaignStatus, CampaignType, TouchType
@@ -22,7 +23,7 @@ class Channel(WorkspaceOwned):
         return self.name
 
 
-class Campaign(WorkspaceOwned):
+class Campaign(WorkspaceOwned, ChangeTracked):
     """A marketing action (the scene of a touch). Amounts are in the workspace's currency."""
 
     name = models.CharField(max_length=255)
@@ -71,13 +72,14 @@ class Campaign(WorkspaceOwned):
         indexes = [
             models.Index(fields=["workspace", "start_date"], name="campaign_ws_start"),
             models.Index(fields=["workspace", "updated_at", "id"], name="campaign_ws_updated"),
+            version_index("campaign"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Touch(WorkspaceOwned):
+class Touch(WorkspaceOwned, ChangeTracked):
     """One interaction of a person with marketing or sales: its scene (campaign) and channel.
 
     ``account`` is copied from the lead when the touch is recorded, so account-level questions
@@ -103,6 +105,7 @@ class Touch(WorkspaceOwned):
     occurred_at = models.DateTimeField()
     external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -115,6 +118,7 @@ class Touch(WorkspaceOwned):
             models.Index(fields=["workspace", "lead", "occurred_at", "id"], name="touch_ws_lead_time"),
             models.Index(fields=["workspace", "account", "occurred_at"], name="touch_ws_account_time"),
             models.Index(fields=["workspace", "campaign", "occurred_at"], name="touch_ws_campaign_time"),
+            version_index("touch"),
         ]
 
     def __str__(self) -> str:

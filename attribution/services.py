@@ -1,10 +1,24 @@
+import datetime as dt
+
 from django.db import transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
+from funnel.stages import EventSource, Stage
+from sync.bulk import (
+    BatchReport,
+    PlainUpsert,
+    fail_open,
+    fail_repeats,
+    insert_ignoring_conflicts,
+    parse_batch,
+)
+from sync.interchange import Parsed, values_equal
 from workspaces.scoping import ensure_same_workspace
 
-from .choices import DEFAULT_CHANNELS
-from .models import Channel, Touch
+from .choices import DEFAULT_CHANNELS, CampaignStatus
+from .interchange import CAMPAIGNS, TOUCHES
+from .models import Campaign, Channel, Touch
 
 
 def channels_create_defaults(*, workspace) -> list[Channel]:
@@ -18,9 +32,21 @@ def channels_create_defaults(*, workspace) -> list[Channel]:
 
 @transaction.atomic
 def touch_record(
-    *, workspace, lead, channel, type: str, occurred_at=None, campaign=None, external_id: str = ""
+    *,
+    workspace,
+    lead,
+    channel,
+    type: str,
+    occurred_at=None,
+    campaign=None,
+    external_id: str = "",
+    source: str = EventSource.UI,
+    actor=None,
 ) -> Touch:
-    """Record one touch; the account is copied from the lead."""
+    """Record one touch of a lead held as a model instance (the browser, tests); the account is
+    copied from the lead, and the same rules as the bulk path run after it."""
+    ensure_same_workspace(workspace, lead=lead, channel=channel, campaign=campaign)
+    now = timezone.now()
     touch = Touch(
         workspace=workspace,
         lead=lead,
@@ -28,10 +54,414 @@ def touch_record(
         campaign=campaign,
         channel=channel,
         type=type,
-        occurred_at=occurred_at or timezone.now(),
+        occurred_at=occurred_at or now,
         external_id=external_id,
+        created_at=now,
+        updated_at=now,
     )
     touch.full_clean(exclude=["workspace", "lead", "account", "campaign", "channel"])
-    ensure_same_workspace(workspace, lead=lead, channel=channel, campaign=campaign)
     touch.save()
+    touches_after_recording(workspace=workspace, lead_ids={lead.pk}, source=source, actor=actor)
     return touch
+
+
+def touches_after_recording(*, workspace, lead_ids: set[int], source: str, actor=None) -> None:
+    """The product's rules after touches were recorded, whoever recorded them: a touch older
+    than anything known of its person is their entry into ``touched``; the leads are rescored
+    (and may become MQLs and be handed off)."""
+    from leads.services import leads_rescore
+
+    _backdate_first_touches(workspace, lead_ids, source, actor)
+    leads_rescore(workspace=workspace, lead_ids=lead_ids, source=source)
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+def _channels() -> dict[str, int]:
+    return dict(Channel.objects.values_list("slug", "id"))
+
+
+def _channel_error(slug: str, channels: dict) -> list[str]:
+    return [f"Unknown channel '{slug}'. Known: {', '.join(sorted(channels))}."]
+
+
+def _campaign_references(parsed: list[Parsed], indexes: list[int]) -> dict:
+    return {"channels": _channels()}
+
+
+def _campaign_values(parsed: Parsed, refs: dict, errors: dict) -> dict:
+    given = parsed.values
+    names = (
+        "external_id",
+        "name",
+        "type",
+        "start_date",
+        "end_date",
+        "budget",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+    )
+    values = {name: given[name] for name in names if name in given}
+    if "cost" in given:
+        values["actual_cost"] = given["cost"]
+    if "channel" in given:
+        channel = refs["channels"].get(given["channel"])
+        if channel is None:
+            errors["channel"] = _channel_error(given["channel"], refs["channels"])
+        values["channel_id"] = channel
+    return values
+
+
+def _campaign_check(target: dict | None, values: dict, errors: dict) -> None:
+    start = values.get("start_date", target["start_date"] if target else None)
+    end = values.get("end_date", target["end_date"] if target else None)
+    if start and end and end < start:
+        errors["end_date"] = [f"The end date ({end}) is before the start date ({start})."]
+
+
+def campaign_status(start: dt.date, end: dt.date | None, today: dt.date) -> str:
+    if start > today:
+        return CampaignStatus.PLANNED
+    if end is not None and end < today:
+        return CampaignStatus.CLOSED
+    return CampaignStatus.ACTIVE
+
+
+def _new_campaign(workspace, values: dict, now) -> dict:
+    row = {
+        "workspace_id": workspace.pk,
+        "external_id": "",
+        "end_date": None,
+        "budget": 0,
+        "actual_cost": 0,
+        "utm_source": "",
+        "utm_medium": "",
+        "utm_campaign": "",
+        "owner_id": None,
+        "target_list_id": None,
+    }
+    row |= values
+    today = timezone.localdate(now)
+    return row | {
+        "status": campaign_status(row["start_date"], row["end_date"], today),
+        "created_at": now,
+        "updated_at": now,
+        "sync_version": 0,
+    }
+
+
+CAMPAIGN_UPSERT = PlainUpsert(
+    model=Campaign,
+    spec=CAMPAIGNS,
+    keys=("external_id",),
+    fields=(
+        "external_id",
+        "name",
+        "channel_id",
+        "type",
+        "start_date",
+        "end_date",
+        "budget",
+        "actual_cost",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+    ),
+    resolve=_campaign_references,
+    values=_campaign_values,
+    new_row=_new_campaign,
+    required=("name", "channel_id", "type", "start_date"),
+    label="campaign",
+    renamed={"cost": "actual_cost", "channel": "channel_id"},
+    validate=_campaign_check,
+)
+
+
+def campaigns_upsert(*, workspace, records: list, pinned=None, clear_blanks=False, require_key=True, **_):
+    """Create or update campaigns, matched on ``external_id``."""
+    return CAMPAIGN_UPSERT.run(
+        workspace=workspace, records=records, pinned=pinned, clear_blanks=clear_blanks, require_key=require_key
+    )
+
+
+@transaction.atomic
+def campaign_delete(*, workspace, campaign: Campaign) -> None:
+    """Delete a campaign that no touch names (otherwise it is part of history: close it)."""
+    from django.core.exceptions import ValidationError
+
+    from sync.models import Tombstone
+
+    ensure_same_workspace(workspace, campaign=campaign)
+    if campaign.touches.exists():
+        raise ValidationError(
+            f"Campaign '{campaign.name}' has touches, so it is part of the attribution history and cannot be "
+            "deleted; close it instead."
+        )
+    Tombstone.objects.create(
+        workspace=workspace,
+        resource="campaigns",
+        record_id=campaign.pk,
+        external_id=campaign.external_id,
+        kind="deleted",
+    )
+    campaign.delete()
+
+
+# --- touches --------------------------------------------------------------------------------------
+
+
+def touches_upsert(
+    *,
+    workspace,
+    records: list,
+    source: str = EventSource.API,
+    pinned: Touch | None = None,
+    clear_blanks: bool = False,
+    actor=None,
+    **_,
+) -> BatchReport:
+    """Create or update touches, matched on ``external_id``, or, without one, on lead, time,
+    channel, type and campaign (so a resent touch is not recorded twice). The lead must exist.
+    Then the product's rules run as for a touch logged in the browser: a touch older than
+    anything known of its person is its entry into ``touched``, and the leads are rescored (and
+    may become MQLs and be handed off)."""
+    from leads.models import Lead
+    from leads.selectors import leads_by_reference
+
+    report = BatchReport(len(records))
+    parsed = parse_batch(TOUCHES, records, workspace, report)
+    fail_repeats(parsed, report, "external_id")
+    with transaction.atomic():
+        todo = report.open_indexes()
+        by_external, by_email = leads_by_reference(
+            external_ids=[parsed[i].values["lead_external_id"] for i in todo if "lead_external_id" in parsed[i].values],
+            emails=[parsed[i].values["lead_email"] for i in todo if "lead_email" in parsed[i].values],
+        )
+        campaign_keys = {
+            parsed[i].values["campaign_external_id"] for i in todo if "campaign_external_id" in parsed[i].values
+        }
+        campaigns = (
+            {
+                external_id: (campaign_id, channel_id)
+                for external_id, campaign_id, channel_id in Campaign.objects.filter(
+                    external_id__in=campaign_keys
+                ).values_list("external_id", "id", "channel_id")
+            }
+            if campaign_keys
+            else {}
+        )
+        channels = _channels()
+        external_ids = {parsed[i].values["external_id"] for i in todo if "external_id" in parsed[i].values}
+        existing = (
+            {
+                row["external_id"]: row
+                for row in Touch.objects.filter(external_id__in=external_ids)
+                .exclude(external_id="")
+                .values(
+                    "id", "external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at"
+                )
+            }
+            if external_ids
+            else {}
+        )
+        if pinned is not None:
+            existing_pinned = (
+                Touch.objects.filter(pk=pinned.pk)
+                .values(
+                    "id", "external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at"
+                )
+                .get()
+            )
+        plans: dict[int, dict] = {}
+        for i in todo:
+            p = parsed[i]
+            errors: dict[str, list[str]] = {}
+            target = existing_pinned if pinned is not None else existing.get(p.values.get("external_id"))
+            if (
+                pinned is not None
+                and p.values.get("external_id") in existing
+                and existing[p.values["external_id"]]["id"] != pinned.pk
+            ):
+                errors["external_id"] = [f"external_id '{p.values['external_id']}' belongs to another touch."]
+            values = _touch_values(p, by_external, by_email, campaigns, channels, errors, target)
+            if target is None:
+                for name in ("type", "occurred_at"):
+                    if name not in values:
+                        errors.setdefault(name, ["This field is required to create a record."])
+                if "lead_id" not in values and not {"lead_external_id", "lead_email"} & errors.keys():
+                    errors["lead_external_id"] = ["A touch names its lead: lead_external_id or lead_email."]
+                if "channel_id" not in values and "channel" not in errors:
+                    errors["channel"] = ["A touch needs a channel (or a campaign, whose channel it takes)."]
+            if clear_blanks:
+                for name in p.blanks:
+                    if name == "campaign_external_id":
+                        values["campaign_id"] = None
+                    elif name == "external_id":
+                        values["external_id"] = ""
+                    else:
+                        errors[name] = [f"The {name} of a touch cannot be emptied."]
+            if errors:
+                report.fail(i, errors)
+                continue
+            plans[i] = {"target": target, "values": values}
+        lead_ids = sorted({plan["values"].get("lead_id") or plan["target"]["lead_id"] for plan in plans.values()})
+        # Lock the people touched: serializes touch batches of the same leads (no two rows of one
+        # natural key) with stage moves and rescoring, always in id order.
+        accounts = dict(
+            Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk").values_list("id", "account_id")
+        )
+        _match_natural_keys(plans, report)
+        now = timezone.now()
+        creates, updates = [], []
+        for i, plan in plans.items():
+            target, values = plan["target"], plan["values"]
+            if "lead_id" in values:
+                values["account_id"] = accounts.get(values["lead_id"])
+            if target is None:
+                creates.append((i, values))
+                continue
+            changes = {k: v for k, v in values.items() if not values_equal(target.get(k), v)}
+            plan["changes"] = changes
+            if changes:
+                updates.append(
+                    Touch(pk=target["id"], updated_at=now, **({k: target[k] for k in _TOUCH_FIELDS} | changes))
+                )
+            report.succeed(i, "updated" if changes else "unchanged", target["id"])
+        _insert_touches(workspace, creates, report, now)
+        if updates:
+            Touch.objects.bulk_update(updates, [*_TOUCH_FIELDS, "updated_at"], batch_size=500)
+        touched = {
+            (plan["values"].get("lead_id") or plan["target"]["lead_id"])
+            for i, plan in plans.items()
+            if not report.failed(i) and (plan["target"] is None or plan.get("changes"))
+        }
+        if touched:
+            touches_after_recording(workspace=workspace, lead_ids=touched, source=source, actor=actor)
+    fail_open(report)
+    return report
+
+
+_TOUCH_FIELDS = ("external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at")
+
+
+def _touch_values(p: Parsed, by_external, by_email, campaigns, channels, errors, target) -> dict:
+    given = p.values
+    values = {name: given[name] for name in ("external_id", "type", "occurred_at") if name in given}
+    lead = None
+    if "lead_external_id" in given:
+        lead = by_external.get(given["lead_external_id"])
+        if lead is None:
+            errors["lead_external_id"] = [
+                f"No lead with the external_id '{given['lead_external_id']}' in this workspace."
+            ]
+    if "lead_email" in given:
+        by_mail = by_email.get(given["lead_email"])
+        if by_mail is None:
+            errors["lead_email"] = [f"No lead with the email {given['lead_email']} in this workspace."]
+        elif lead is not None and by_mail["id"] != lead["id"]:
+            errors["lead_email"] = [
+                f"{given['lead_email']} is lead #{by_mail['id']}, but lead_external_id names lead #{lead['id']}."
+            ]
+        lead = lead or by_mail
+    if lead is not None:
+        if lead["erased_at"] is not None:
+            errors["lead_external_id"] = ["That lead's personal data was erased; it takes no new touches."]
+        values["lead_id"] = lead["id"]
+    if "campaign_external_id" in given:
+        found = campaigns.get(given["campaign_external_id"])
+        if found is None:
+            errors["campaign_external_id"] = [
+                f"No campaign with the external_id '{given['campaign_external_id']}' in this workspace."
+            ]
+        else:
+            values["campaign_id"] = found[0]
+            if "channel" not in given and (target is None or target["campaign_id"] != found[0]):
+                values["channel_id"] = found[1]
+    elif target is None:
+        values["campaign_id"] = None
+    if "channel" in given:
+        channel = channels.get(given["channel"])
+        if channel is None:
+            errors["channel"] = _channel_error(given["channel"], channels)
+        values["channel_id"] = channel
+    if "occurred_at" in given and given["occurred_at"] > timezone.now() + dt.timedelta(minutes=5):
+        errors["occurred_at"] = [f"{given['occurred_at'].isoformat()} is in the future."]
+    return values
+
+
+def _natural_key(values: dict) -> tuple:
+    return (values["lead_id"], values["occurred_at"], values["channel_id"], values["type"], values.get("campaign_id"))
+
+
+def _match_natural_keys(plans: dict[int, dict], report: BatchReport) -> None:
+    """New touches without an external id are matched on their natural key: to a touch already
+    recorded (then unchanged), or to an earlier record of this batch (then refused)."""
+    keyless = {i: plan for i, plan in plans.items() if plan["target"] is None and not plan["values"].get("external_id")}
+    if not keyless:
+        return
+    condition = Q()
+    for plan in keyless.values():
+        values = plan["values"]
+        condition |= Q(lead_id=values["lead_id"], occurred_at=values["occurred_at"])
+    known = {
+        (row[0], row[1], row[2], row[3], row[4]): row[5]
+        for row in Touch.objects.filter(condition).values_list(
+            "lead_id", "occurred_at", "channel_id", "type", "campaign_id", "id"
+        )
+    }
+    first: dict[tuple, int] = {}
+    for i, plan in keyless.items():
+        key = _natural_key(plan["values"])
+        if key in known:
+            report.succeed(i, "unchanged", known[key])
+            del plans[i]
+        elif key in first:
+            report.fail(
+                i, {"occurred_at": [f"The same touch as record {first[key]} of this batch; send each touch once."]}
+            )
+            del plans[i]
+        else:
+            first[key] = i
+
+
+def _insert_touches(workspace, creates: list[tuple[int, dict]], report: BatchReport, now) -> None:
+    if not creates:
+        return
+    rows = []
+    for _, values in creates:
+        row = {"workspace_id": workspace.pk, "external_id": "", "campaign_id": None}
+        rows.append(row | values | {"created_at": now, "updated_at": now, "sync_version": 0})
+    keyed = [(i, row) for (i, _), row in zip(creates, rows, strict=True) if row["external_id"]]
+    keyless = [(i, row) for (i, _), row in zip(creates, rows, strict=True) if not row["external_id"]]
+    keyed.sort(key=lambda pair: pair[1]["external_id"])
+    ids = insert_ignoring_conflicts(Touch, [row for _, row in keyed], key="external_id")
+    for i, row in keyed:
+        if row["external_id"] in ids:
+            report.succeed(i, "created", ids[row["external_id"]])
+        # else: a concurrent batch recorded it first; it stays open and is reported as such
+    new_ids = insert_ignoring_conflicts(Touch, [row for _, row in keyless], key=None)
+    for (i, _), new_id in zip(keyless, new_ids, strict=True):
+        report.succeed(i, "created", new_id)
+
+
+def _backdate_first_touches(workspace, lead_ids: set[int], source: str, actor) -> None:
+    """A person's first touch is their entry into ``touched``: where a lead's earliest touch is
+    older than its first ledger row, that entry is imported (history: ``ledger_import``)."""
+    from funnel.models import StageEvent
+    from funnel.services import HistoryEntry, ledger_import
+
+    first_event = dict(
+        StageEvent.objects.filter(lead_id__in=lead_ids).values_list("lead_id").annotate(t=Min("entered_at")).order_by()
+    )
+    first_touch = dict(
+        Touch.objects.filter(lead_id__in=lead_ids).values_list("lead_id").annotate(t=Min("occurred_at")).order_by()
+    )
+    entries = [
+        HistoryEntry(lead_id, Stage.TOUCHED, touched_at)
+        for lead_id, touched_at in first_touch.items()
+        if lead_id in first_event and touched_at < first_event[lead_id]
+    ]
+    if entries:
+        ledger_import(workspace=workspace, entries=entries, source=source, actor=actor)

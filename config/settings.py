@@ -50,12 +50,18 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_celery_beat",
+    "django_filters",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "bootstrap",
     "workspaces",
     "accounts",
     "leads",
     "attribution",
     "funnel",
+    "sync",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +179,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Each workspace has its own interval (recompute_interval_minutes); this only looks for due ones.
     "recompute-due-workspaces": {"task": "funnel.tasks.recompute_due_workspaces", "schedule": 60},
+    "retry-due-webhook-deliveries": {"task": "sync.tasks.deliver_due_webhooks", "schedule": 60},
+    "purge-old-idempotency-records": {"task": "sync.tasks.purge_idempotency_records", "schedule": 6 * 60 * 60},
     "purge-expired-sessions": {
         "task": "workspaces.tasks.purge_expired_sessions",
         "schedule": 6 * 60 * 60,
@@ -188,6 +196,59 @@ else:
             "LOCATION": "cache_table",
         }
     }
+
+# --- REST API (/api/v1/) ---------------------------------------------------------------------
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
+API_MAX_BATCH = 1000
+API_PAGE_SIZE = 100
+API_MAX_PAGE_SIZE = 1000
+# Django refuses larger bodies itself (answered 413 by the API); uploaded files are not counted.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(200 * 1024 * 1024)))
+# Webhook URLs that resolve to loopback or private addresses are refused unless allowed here
+# (on by default while DEBUG is on, for local receivers).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = 10
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "workspaces.api_auth.BearerAPIKeyAuthentication",
+        "workspaces.api_auth.WorkspaceSessionAuthentication",
+    ],
+    # Deny by default: every endpoint states what it needs (workspaces.api.WorkspaceAPIView).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["workspaces.api_auth.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"principal": API_THROTTLE_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "workspaces.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Funnel API",
+    "DESCRIPTION": (
+        "Sync accounts, leads, campaigns, touches, opportunities and stage history, and read the "
+        "funnel and attribution metrics. Authenticate with `Authorization: Bearer <key>` (keys are "
+        "made by workspace admins); every write accepts an `Idempotency-Key` header."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        # choices as plain values: the API names stages and types by their identifiers
+        "LeadStage": "funnel.stages.Stage.values",
+        "OpportunityStage": "funnel.stages.OpportunityStage.values",
+        "CampaignType": "attribution.choices.CampaignType.values",
+        "TouchType": "attribution.choices.TouchType.values",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("config.api")),
     path("w/", include("workspaces.urls")),
     path("w/<slug:workspace_slug>/", include("leads.urls")),
     path("w/<slug:workspace_slug>/", include("accounts.urls")),

@@ -3,12 +3,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sync.versioning import ChangeTracked, version_index
 from workspaces.scoping import WorkspaceOwned
 
 from .stages import ContractStatus, EventSource, LostReason, OpportunityKind, OpportunityStage, Stage
 
 
-class Opportunity(WorkspaceOwned):
+class Opportunity(WorkspaceOwned, ChangeTracked):
     """A deal. ``stage`` moves only through ``funnel.services``; closing it writes the ledger."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="opportunities")
@@ -53,13 +54,14 @@ class Opportunity(WorkspaceOwned):
             models.Index(fields=["workspace", "account"], name="opp_ws_account"),
             models.Index(fields=["workspace", "primary_lead"], name="opp_ws_lead"),
             models.Index(fields=["workspace", "updated_at", "id"], name="opp_ws_updated"),
+            version_index("opp"),
         ]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Contract(WorkspaceOwned):
+class Contract(WorkspaceOwned, ChangeTracked):
     """The paid step: what a won opportunity bought, and the contract it renews."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="contracts")
@@ -96,6 +98,7 @@ class Contract(WorkspaceOwned):
             models.Index(fields=["workspace", "end_date"], name="contract_ws_end"),
             models.Index(fields=["workspace", "account"], name="contract_ws_account"),
             models.Index(fields=["workspace", "updated_at", "id"], name="contract_ws_updated"),
+            version_index("contract"),
         ]
 
     def __str__(self) -> str:
@@ -106,7 +109,7 @@ class AppendOnlyError(Exception):
     pass
 
 
-class StageEvent(WorkspaceOwned):
+class StageEvent(WorkspaceOwned, ChangeTracked):
     """One entry of a lead into a stage: the append-only ledger.
 
     Rows are never edited or deleted (merging two leads moves the loser's rows to the survivor
@@ -148,6 +151,7 @@ class StageEvent(WorkspaceOwned):
                 condition=models.Q(opportunity__isnull=False),
                 name="stageevent_ws_opportunity",
             ),
+            version_index("stageevent"),
         ]
 
     def __str__(self) -> str:

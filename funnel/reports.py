@@ -38,6 +38,10 @@ class ReportError(ValueError):
     """A report question that cannot be answered as asked; the message says why."""
 
 
+class NoSnapshot(ReportError):
+    """Nothing computed yet for the workspace: ask again after a recompute."""
+
+
 @dataclass(frozen=True)
 class Filters:
     date_from: dt.date | None = None
@@ -72,7 +76,7 @@ class Filters:
 def snapshot_for(workspace) -> Snapshot:
     snapshot = latest_done(workspace)
     if snapshot is None:
-        raise ReportError(
+        raise NoSnapshot(
             f"Workspace '{workspace.slug}' has no computed snapshot yet; run "
             f"'python manage.py recompute --workspace {workspace.slug}' first."
         )

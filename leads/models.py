@@ -4,16 +4,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from funnel.stages import Stage
+from sync.versioning import ChangeTracked, version_index
 from workspaces.choices import Seniority
 from workspaces.scoping import WorkspaceOwned
 
 
-class Lead(WorkspaceOwned):
+class Lead(WorkspaceOwned, ChangeTracked):
     """The person record that moves through the funnel.
 
     ``stage`` is the current stage; it changes only through ``funnel.services`` which also
     appends the ``StageEvent``. ``email`` is stored normalized (``leads.normalize``) and is
-    empty only for a person whose personal data was erased.
+    empty only for a person whose personal data was erased (``erased_at``). ``captured_at`` is
+    the first entry into stage ``lead`` (empty for a person reached but never captured), kept
+    by the stage services. A lead merged into another stays as a tombstone (``merged_into``)
+    so its external id and email still lead to the survivor.
     """
 
     email = models.CharField(max_length=254, blank=True)
@@ -33,6 +37,11 @@ class Lead(WorkspaceOwned):
     stage = models.CharField(max_length=20, choices=Stage.choices)
     stage_entered_at = models.DateTimeField()
     score = models.IntegerField(default=0)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads", db_index=False
+    )
     external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -50,6 +59,7 @@ class Lead(WorkspaceOwned):
             models.Index(fields=["workspace", "account"], name="lead_ws_account"),
             models.Index(fields=["workspace", "owner", "stage"], name="lead_ws_owner_stage"),
             models.Index(fields=["workspace", "updated_at", "id"], name="lead_ws_updated"),
+            version_index("lead"),
         ]
 
     def __str__(self) -> str:
@@ -58,3 +68,27 @@ class Lead(WorkspaceOwned):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeadMerge(WorkspaceOwned):
+    """The audit row of a merge: the ledger rows, touches and opportunities of the loser moved
+    to the survivor (the one sanctioned change to ledger rows), recorded here with what moved."""
+
+    survivor = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="merges_won", db_index=False)
+    loser = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="merges_lost", db_index=False)
+    loser_email = models.CharField(max_length=254, blank=True)
+    loser_external_id = models.CharField(max_length=255, blank=True)
+    moved = models.JSONField(default=dict, help_text="how many touches, stage events and opportunities moved")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    source = models.CharField(max_length=10)
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "survivor"], name="leadmerge_ws_survivor")]
+        constraints = [models.UniqueConstraint(fields=["workspace", "loser"], name="leadmerge_loser_once")]
+
+    def __str__(self) -> str:
+        return f"{self.loser_email or self.loser_id} into {self.survivor_id}"

@@ -1,15 +1,28 @@
 import datetime as dt
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from funnel.services import lead_first_event
+from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
 from funnel.stages import EventSource, Stage
+from sync.bulk import BatchReport, fail_open, fail_repeats, insert_ignoring_conflicts, parse_batch
+from sync.interchange import Parsed
+from workspaces.models import Membership, Role
 from workspaces.scoping import ensure_same_workspace
+from workspaces.selectors import member_ids_by_email
 
-from .models import Lead
+from .interchange import LEADS
+from .models import Lead, LeadMerge
 from .normalize import normalize_email
+from .scoring import lead_score
+
+# Copied as they are from a record to the lead.
+PLAIN_FIELDS = ("first_name", "last_name", "title", "seniority", "department", "phone")
+PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone")
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 @transaction.atomic
@@ -46,10 +59,12 @@ def lead_create(
         stage=stage,
         stage_entered_at=entered_at,
         external_id=external_id,
+        captured_at=entered_at if stage == Stage.LEAD else None,
         created_at=entered_at,
         updated_at=timezone.now(),
         **fields,
     )
+    lead.score = lead_score(lead.seniority, {})
     lead.full_clean(exclude=["workspace", "account", "owner"], validate_constraints=False)
     try:
         with transaction.atomic():
@@ -61,3 +76,466 @@ def lead_create(
         ) from None
     lead_first_event(workspace=workspace, lead=lead, source=source, actor=actor)
     return lead
+
+
+# --- the bulk upsert (the API's bulk endpoint, its create and update, and the CSV import) ----
+
+_EXISTING = (
+    "id",
+    "email",
+    "external_id",
+    *PLAIN_FIELDS,
+    "account_id",
+    "owner_id",
+    "captured_at",
+    "erased_at",
+    "merged_into_id",
+)
+
+
+def _fetch_existing(*, emails, external_ids) -> tuple[dict, dict, dict]:
+    """The leads of the batch, by email and by external id, in one query per key (the explicit
+    non-empty test lets PostgreSQL use the partial unique indexes), then the survivors of any
+    merged ones."""
+    by_id: dict[int, dict] = {}
+    by_email: dict[str, int] = {}
+    by_external: dict[str, int] = {}
+    if emails:
+        for row in Lead.objects.filter(email__in=emails).exclude(email="").values(*_EXISTING):
+            by_id[row["id"]] = row
+            by_email[row["email"]] = row["id"]
+    if external_ids:
+        for row in Lead.objects.filter(external_id__in=external_ids).exclude(external_id="").values(*_EXISTING):
+            by_id[row["id"]] = row
+            by_external[row["external_id"]] = row["id"]
+    for _ in range(5):  # a survivor may itself have been merged later
+        missing = {row["merged_into_id"] for row in by_id.values() if row["merged_into_id"]} - set(by_id)
+        if not missing:
+            break
+        for row in Lead.objects.filter(pk__in=missing).values(*_EXISTING):
+            by_id[row["id"]] = row
+    return by_id, by_email, by_external
+
+
+def _survivor(by_id: dict, lead_id: int | None) -> dict | None:
+    row = by_id.get(lead_id) if lead_id else None
+    while row is not None and row["merged_into_id"]:
+        row = by_id.get(row["merged_into_id"])
+    return row
+
+
+def _references(parsed: list[Parsed], indexes: list[int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Accounts by external id and members by email, for the whole batch (one query each)."""
+    from accounts.models import Account
+
+    keys = {parsed[i].values["account_external_id"] for i in indexes if "account_external_id" in parsed[i].values}
+    accounts = dict(Account.objects.filter(external_id__in=keys).values_list("external_id", "id")) if keys else {}
+    owners = member_ids_by_email(parsed[i].values["owner_email"] for i in indexes if "owner_email" in parsed[i].values)
+    return accounts, owners
+
+
+def leads_upsert(
+    *,
+    workspace,
+    records: list,
+    actor=None,
+    source: str = EventSource.API,
+    pinned: Lead | None = None,
+    clear_blanks: bool = False,
+    **_,
+) -> BatchReport:
+    """Create or update leads, matched on ``external_id`` and then on normalized email.
+
+    A record whose ``external_id`` names one lead and whose email names another is refused,
+    naming both: nothing is merged silently. Empty values leave a field as it is, unless
+    ``clear_blanks`` (a PATCH of one lead, ``pinned``). A new lead with a ``created_at`` is
+    captured then (stage ``lead``); without one it is a person reached but not captured
+    (``touched``). An existing lead's first ``created_at`` is imported into its ledger.
+    """
+    report = BatchReport(len(records))
+    parsed = parse_batch(LEADS, records, workspace, report)
+    fail_repeats(parsed, report, "external_id", "email")
+    for _ in range(2):  # a second pass takes the records a concurrent batch created meanwhile
+        if not report.open_indexes() or not _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks):
+            break
+    fail_open(report)
+    return report
+
+
+@transaction.atomic
+def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) -> bool:
+    """One pass over the open records; returns whether some new ones lost a race (and are open)."""
+    todo = report.open_indexes()
+    now = timezone.now()
+    by_id, by_email, by_external = _fetch_existing(
+        emails={parsed[i].values["email"] for i in todo if "email" in parsed[i].values},
+        external_ids={parsed[i].values["external_id"] for i in todo if "external_id" in parsed[i].values},
+    )
+    if pinned is not None and pinned.pk not in by_id:
+        by_id[pinned.pk] = Lead.objects.filter(pk=pinned.pk).values(*_EXISTING).get()
+    accounts, owners = _references(parsed, todo)
+    creates: dict[int, dict] = {}
+    updates: dict[int, tuple[dict, dict]] = {}  # index -> (existing row, changes)
+    captures: dict[int, HistoryEntry] = {}
+    for i in todo:
+        p = parsed[i]
+        errors: dict[str, list[str]] = {}
+        external_id, email = p.values.get("external_id"), p.values.get("email")
+        by_ext = _survivor(by_id, by_external.get(external_id))
+        by_mail = _survivor(by_id, by_email.get(email))
+        target = _survivor(by_id, pinned.pk) if pinned is not None else by_ext or by_mail
+        if pinned is not None:
+            if by_ext and by_ext["id"] != target["id"]:
+                errors["external_id"] = [f"external_id '{external_id}' belongs to another lead (#{by_ext['id']})."]
+            if by_mail and by_mail["id"] != target["id"]:
+                errors["email"] = [f"{email} belongs to another lead (#{by_mail['id']})."]
+        elif by_ext and by_mail and by_ext["id"] != by_mail["id"]:
+            errors["email"] = [
+                f"external_id '{external_id}' names lead #{by_ext['id']} ({by_ext['email'] or 'erased'}) but {email} "
+                f"belongs to lead #{by_mail['id']}; nothing was merged. Merge the two leads or fix the record."
+            ]
+        elif target is not None and target["erased_at"] is not None:
+            errors["external_id"] = [
+                f"external_id '{external_id}' names a lead whose personal data was erased on "
+                f"{target['erased_at']:%Y-%m-%d}; it is not created again."
+            ]
+        elif by_mail and not by_ext and external_id and by_mail["external_id"] not in ("", external_id):
+            errors["external_id"] = [
+                f"{email} belongs to lead #{by_mail['id']}, whose external_id is '{by_mail['external_id']}', "
+                f"not '{external_id}'."
+            ]
+        values = _resolved(p, accounts, owners, errors)
+        if target is not None and by_email.get(email, target["id"]) != target["id"]:
+            values.pop("email")  # the address of a lead merged into this one: it already leads here
+        created_at = p.values.get("created_at")
+        if created_at is not None and created_at > now + CLOCK_SKEW:
+            errors["created_at"] = [f"{created_at.isoformat()} is in the future."]
+        if errors:
+            report.fail(i, errors)
+            continue
+        if target is None:
+            if "email" not in values:
+                report.fail(i, {"email": ["An email is required to create a lead."]})
+                continue
+            creates[i] = _new_lead_row(workspace, values, created_at, now)
+            continue
+        changes = {name: value for name, value in values.items() if target.get(name) != value}
+        if clear_blanks:
+            blank_errors = _cleared(p.blanks, target, changes)
+            if blank_errors:
+                report.fail(i, blank_errors)
+                continue
+        if created_at is not None:
+            if target["captured_at"] is None:
+                captures[i] = HistoryEntry(target["id"], Stage.LEAD, created_at)
+            elif target["captured_at"] != created_at:
+                report.fail(
+                    i,
+                    {
+                        "created_at": [
+                            f"This lead entered stage lead at {target['captured_at'].isoformat()}; the ledger "
+                            f"is append-only, so its capture time cannot move to {created_at.isoformat()}."
+                        ]
+                    },
+                )
+                continue
+        updates[i] = (target, changes)
+
+    raced = _insert_leads(workspace, creates, report, actor, source)
+    if captures:
+        indexes = list(captures)
+        outcomes = ledger_import(workspace=workspace, entries=list(captures.values()), source=source, actor=actor)
+        for index, (status, message, _) in zip(indexes, outcomes, strict=True):
+            if status == "error":
+                report.fail(index, {"created_at": [message]})
+                updates.pop(index, None)
+    changed = {i: (row, changes) for i, (row, changes) in updates.items() if changes}
+    if changed:
+        _apply_changes(changed, now)
+    for i, (row, changes) in updates.items():
+        report.succeed(i, "updated" if changes or i in captures else "unchanged", row["id"])
+    rescore = [row["id"] for row, changes in changed.values() if "seniority" in changes]
+    if rescore:
+        leads_rescore(workspace=workspace, lead_ids=rescore, source=source)
+    return raced
+
+
+def _resolved(parsed: Parsed, accounts: dict, owners: dict, errors: dict) -> dict:
+    """The record's values as model fields (references resolved to ids)."""
+    values = {name: parsed.values[name] for name in ("external_id", "email", *PLAIN_FIELDS) if name in parsed.values}
+    if "account_external_id" in parsed.values:
+        key = parsed.values["account_external_id"]
+        if key in accounts:
+            values["account_id"] = accounts[key]
+        else:
+            errors["account_external_id"] = [f"No account with the external_id '{key}' in this workspace."]
+    if "owner_email" in parsed.values:
+        email = parsed.values["owner_email"]
+        if email in owners:
+            values["owner_id"] = owners[email]
+        else:
+            errors["owner_email"] = [f"{email} is not a member of this workspace."]
+    return values
+
+
+def _cleared(blanks: set, target: dict, changes: dict) -> dict:
+    errors = {}
+    for name in blanks:
+        if name in ("email", "created_at"):
+            errors[name] = [f"The {name} of a lead cannot be emptied."]
+        elif name == "account_external_id" and target["account_id"] is not None:
+            changes["account_id"] = None
+        elif name == "owner_email" and target["owner_id"] is not None:
+            changes["owner_id"] = None
+        elif name in (*PLAIN_FIELDS, "external_id") and target[name] != "":
+            changes[name] = ""
+    return errors
+
+
+def _new_lead_row(workspace, values: dict, created_at, now) -> dict:
+    entered = created_at or now
+    row = dict.fromkeys(PLAIN_FIELDS, "") | {
+        "workspace_id": workspace.pk,
+        "external_id": "",
+        "account_id": None,
+        "owner_id": None,
+        "merged_into_id": None,
+        "erased_at": None,
+    }
+    row |= values
+    row |= {
+        "stage": Stage.LEAD if created_at else Stage.TOUCHED,
+        "stage_entered_at": entered,
+        "captured_at": created_at,
+        "score": lead_score(row["seniority"], {}),
+        "created_at": entered,
+        "updated_at": now,
+        "sync_version": 0,
+    }
+    return row
+
+
+def _insert_leads(workspace, creates: dict[int, dict], report: BatchReport, actor, source) -> bool:
+    """Insert the new leads in email order (overlapping batches lock in one order: no deadlock)
+    and write their first ledger rows; a lead another batch inserted first stays open."""
+    if not creates:
+        return False
+    from funnel.models import StageEvent
+
+    order = sorted(creates, key=lambda i: creates[i]["email"])
+    ids = insert_ignoring_conflicts(Lead, [creates[i] for i in order], key="email")
+    events = []
+    for i in order:
+        row = creates[i]
+        lead_id = ids.get(row["email"])
+        if lead_id is None:
+            continue
+        report.succeed(i, "created", lead_id)
+        events.append(
+            StageEvent(
+                workspace=workspace,
+                lead_id=lead_id,
+                account_id=row["account_id"],
+                stage=row["stage"],
+                from_stage="",
+                entered_at=row["stage_entered_at"],
+                source=source,
+                actor=actor,
+            )
+        )
+    StageEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events) < len(creates)
+
+
+def _apply_changes(changed: dict, now) -> None:
+    names = sorted({name for _, changes in changed.values() for name in changes} | {"updated_at"})
+    objects = []
+    for row, changes in changed.values():
+        current = {name: row.get(name) for name in names if name != "updated_at"}
+        objects.append(Lead(pk=row["id"], updated_at=now, **(current | changes)))
+    Lead.objects.bulk_update(objects, names, batch_size=500)
+
+
+# --- scoring, qualification and the handoff ---------------------------------------------------
+
+
+def leads_rescore(*, workspace, lead_ids, source: str = EventSource.RULE, now: dt.datetime | None = None) -> list[int]:
+    """Recompute the scores of these leads from their fit and their touches in the engagement
+    window (one grouped query), and qualify the ones that reach the workspace's MQL threshold
+    from ``lead`` or ``recycled``: they become MQLs and are handed off to sales. Returns the
+    ids of the leads handed off. The browser, the API and the CSV import all come through here
+    after recording touches."""
+    from attribution.models import Touch
+
+    now = now or timezone.now()
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return []
+    window = now - dt.timedelta(days=workspace.engagement_window_days)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for lead_id, kind, n in (
+        Touch.objects.filter(lead_id__in=ids, occurred_at__gte=window, occurred_at__lte=now)
+        .values_list("lead_id", "type")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[lead_id][kind] = n
+    leads = Lead.objects.filter(pk__in=ids, erased_at__isnull=True, merged_into__isnull=True).values_list(
+        "id", "seniority", "score", "stage"
+    )
+    rescored, qualifying = [], []
+    for lead_id, seniority, old, stage in leads:
+        score = lead_score(seniority, counts.get(lead_id, {}))
+        if score != old:
+            rescored.append(Lead(pk=lead_id, score=score, updated_at=now))
+        if score >= workspace.mql_threshold and stage in (Stage.LEAD, Stage.RECYCLED):
+            qualifying.append(lead_id)
+    Lead.objects.bulk_update(rescored, ["score", "updated_at"], batch_size=500)
+    handed_off = []
+    for lead in Lead.objects.filter(pk__in=qualifying).select_related("account").order_by("pk"):
+        lead_stage_move(workspace=workspace, lead=lead, to_stage=Stage.MQL, source=EventSource.RULE)
+        lead_hand_off(workspace=workspace, lead=lead)
+        handed_off.append(lead.pk)
+    return handed_off
+
+
+def _route(workspace, lead: Lead) -> int | None:
+    """Who gets an MQL: its owner or its account's owner when they are a sales rep here, else
+    the rep with the fewest MQLs waiting (ties: the longest-standing member)."""
+    reps = list(
+        Membership.objects.filter(role=Role.SALES_REP).order_by("created_at", "id").values_list("user_id", flat=True)
+    )
+    if not reps:
+        return None
+    for candidate in (lead.owner_id, lead.account.owner_id if lead.account else None):
+        if candidate in reps:
+            return candidate
+    waiting = dict(
+        Lead.objects.filter(stage=Stage.MQL, owner_id__in=reps)
+        .values_list("owner_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return min(reps, key=lambda rep: waiting.get(rep, 0))
+
+
+@transaction.atomic
+def lead_hand_off(*, workspace, lead: Lead) -> Lead:
+    """Hand an MQL to sales: route it to a rep, and tell the webhooks."""
+    from sync.models import WebhookEvent
+    from sync.services import webhook_emit
+
+    owner_id = _route(workspace, lead)
+    if owner_id != lead.owner_id:
+        Lead.objects.filter(pk=lead.pk).update(owner_id=owner_id, updated_at=timezone.now())
+        lead.owner_id = owner_id
+    webhook_emit(workspace=workspace, event=WebhookEvent.LEAD_HANDED_OFF, payload=lead_payload(lead))
+    return lead
+
+
+def lead_payload(lead: Lead) -> dict:
+    from workspaces.models import User
+
+    owner_email = (
+        User.objects.filter(pk=lead.owner_id).values_list("email", flat=True).first() if lead.owner_id else None
+    )
+    return {
+        "lead": {
+            "id": lead.pk,
+            "external_id": lead.external_id,
+            "email": lead.email,
+            "first_name": lead.first_name,
+            "last_name": lead.last_name,
+            "stage": lead.stage,
+            "score": lead.score,
+            "owner_email": owner_email,
+        }
+    }
+
+
+# --- erasure and merge ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_erase(*, workspace, lead: Lead, actor=None) -> Lead:
+    """Delete a lead as far as anyone can see: its personal data (email, names, phone) is
+    erased, it leaves every list, and the change feed shows a tombstone; its touches and ledger
+    rows stay, without the person, so history and metrics stay right."""
+    from sync.models import Tombstone
+
+    ensure_same_workspace(workspace, lead=lead)
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    if locked.erased_at is not None or locked.merged_into_id is not None:
+        raise ValidationError("This lead was already deleted or merged.")
+    now = timezone.now()
+    changes = dict.fromkeys(PERSONAL_FIELDS, "") | {"erased_at": now, "updated_at": now}
+    Lead.objects.filter(pk=lead.pk).update(**changes)
+    Tombstone.objects.create(
+        workspace=workspace, resource="leads", record_id=lead.pk, external_id=locked.external_id, kind="deleted"
+    )
+    for name, value in changes.items():
+        setattr(lead, name, value)
+    return lead
+
+
+@transaction.atomic
+def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: str = EventSource.UI) -> LeadMerge:
+    """Merge two records of one person. The loser's touches, ledger rows and opportunities move
+    to the survivor; the survivor keeps its values and takes the loser's where its own are
+    empty; its current stage is the newest of the two people's; the loser stays as a tombstone
+    pointing at the survivor, so its email and external id lead there from now on."""
+    from attribution.models import Touch
+    from funnel.models import Opportunity, StageEvent
+    from sync.models import Tombstone
+
+    ensure_same_workspace(workspace, survivor=survivor, loser=loser)
+    if survivor.pk == loser.pk:
+        raise ValidationError("A lead cannot be merged into itself.")
+    locked = {
+        lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[survivor.pk, loser.pk]).order_by("pk")
+    }
+    keep, gone = locked[survivor.pk], locked[loser.pk]
+    for lead, role in ((keep, "survivor"), (gone, "loser")):
+        if lead.erased_at is not None or lead.merged_into_id is not None:
+            raise ValidationError({role: f"Lead #{lead.pk} was already deleted or merged."})
+    moved = {
+        "touches": Touch.objects.filter(lead=gone).update(lead=keep, updated_at=timezone.now()),
+        "stage_events": StageEvent.objects.filter(lead=gone).update(lead=keep),
+        "opportunities": Opportunity.objects.filter(primary_lead=gone).update(
+            primary_lead=keep, updated_at=timezone.now()
+        ),
+    }
+    now = timezone.now()
+    changes: dict = {"updated_at": now}
+    for name in (*PLAIN_FIELDS, "account_id", "owner_id"):
+        if getattr(keep, name) in ("", None) and getattr(gone, name) not in ("", None):
+            changes[name] = getattr(gone, name)
+    newest = StageEvent.objects.filter(lead=keep).order_by("-entered_at", "-id").values("stage", "entered_at").first()
+    if newest:
+        changes |= {"stage": newest["stage"], "stage_entered_at": newest["entered_at"]}
+    captures = [t for t in (keep.captured_at, gone.captured_at) if t is not None]
+    changes["captured_at"] = min(captures) if captures else None
+    Lead.objects.filter(pk=keep.pk).update(**changes)
+    Lead.objects.filter(pk=gone.pk).update(merged_into=keep, updated_at=now)
+    merge = LeadMerge.objects.create(
+        workspace=workspace,
+        survivor=keep,
+        loser=gone,
+        loser_email=gone.email,
+        loser_external_id=gone.external_id,
+        moved=moved,
+        actor=actor,
+        source=source,
+    )
+    Tombstone.objects.create(
+        workspace=workspace,
+        resource="leads",
+        record_id=gone.pk,
+        external_id=gone.external_id,
+        kind="merged",
+        merged_into_id=keep.pk,
+    )
+    leads_rescore(workspace=workspace, lead_ids=[keep.pk], source=source)
+    survivor.refresh_from_db()
+    loser.refresh_from_db()
+    return merge

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import close_old_connections, connection
 
-import funnel.services as stage_services
+import funnel.services.moves as stage_services
 from funnel.models import StageEvent
 from funnel.services import StageTransitionError, lead_accept, lead_stage_move
 from leads.models import Lead

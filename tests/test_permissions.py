@@ -1,21 +1,41 @@
-"""The role table, as a matrix written out here independently of the code's table."""
+"""The role and key-scope table, as a matrix written out here independently of the code's table."""
 
 import pytest
 
-from workspaces.permissions import Action, role_can
+from workspaces.permissions import Action, key_scope_can, role_can
 
 EXPECTED = {
-    #                       admin  manager marketer sales_rep
+    #                            admin  manager marketer sales_rep
     Action.VIEW_WORKSPACE: (True, True, True, True),
     Action.WORK_LEADS: (True, True, False, True),
+    Action.EDIT_RECORDS: (True, True, True, True),
+    Action.IMPORT_DATA: (True, True, True, False),
+    Action.MERGE_LEADS: (True, True, True, False),
+    Action.DELETE_RECORDS: (True, True, False, False),
     Action.MANAGE_MEMBERS: (True, False, False, False),
     Action.MANAGE_WORKSPACE: (True, False, False, False),
+    Action.MANAGE_INTEGRATIONS: (True, False, False, False),
 }
 ROLES = ("admin", "manager", "marketer", "sales_rep")
+
+EXPECTED_KEYS = {
+    #                            read   read_write
+    Action.VIEW_WORKSPACE: (True, True),
+    Action.WORK_LEADS: (False, True),
+    Action.EDIT_RECORDS: (False, True),
+    Action.IMPORT_DATA: (False, True),
+    Action.MERGE_LEADS: (False, True),
+    Action.DELETE_RECORDS: (False, True),
+    Action.MANAGE_MEMBERS: (False, False),
+    Action.MANAGE_WORKSPACE: (False, False),
+    Action.MANAGE_INTEGRATIONS: (False, False),
+}
+SCOPES = ("read", "read_write")
 
 
 def test_every_action_has_a_row_in_the_expectation():
     assert set(EXPECTED) == set(Action)
+    assert set(EXPECTED_KEYS) == set(Action)
 
 
 @pytest.mark.parametrize("action", list(Action), ids=str)
@@ -24,5 +44,12 @@ def test_role_matrix(role, action):
     assert role_can(role, action) is EXPECTED[action][ROLES.index(role)]
 
 
-def test_an_unknown_role_may_do_nothing():
+@pytest.mark.parametrize("action", list(Action), ids=str)
+@pytest.mark.parametrize("scope", SCOPES)
+def test_key_scope_matrix(scope, action):
+    assert key_scope_can(scope, action) is EXPECTED_KEYS[action][SCOPES.index(scope)]
+
+
+def test_an_unknown_role_or_scope_may_do_nothing():
     assert not any(role_can("owner", action) for action in Action)
+    assert not any(key_scope_can("admin", action) for action in Action)

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models.query import QuerySet
 
-import funnel.services as stage_services
+import funnel.services.moves as stage_services
 from funnel.models import AppendOnlyError, StageEvent
 from funnel.services import StageTransitionError, lead_reject, lead_stage_move
 from funnel.stages import LEAD_TRANSITIONS, Stage

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.timezone import now
+from django_scopes import ScopedManager
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from .scoping import WorkspaceOwned
 
@@ -104,3 +106,31 @@ class Membership(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
+
+
+class APIKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class WorkspaceAPIKeyManager(BaseAPIKeyManager):
+    """Unscoped on purpose: a key is looked up by its prefix before anyone knows its workspace
+    (the key then names the workspace). Everything else uses the scoped ``objects``."""
+
+
+class WorkspaceAPIKey(WorkspaceOwned, AbstractAPIKey):
+    """An API key of one workspace, shown once and stored hashed (djangorestframework-api-key);
+    sent as ``Authorization: Bearer <key>``. What it may do is its scope's row in
+    ``workspaces.permissions``."""
+
+    scope = models.CharField(max_length=20, choices=APIKeyScope.choices, default=APIKeyScope.READ)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ScopedManager(workspace="workspace")
+    keys = WorkspaceAPIKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+        indexes = [models.Index(fields=["workspace", "created"], name="apikey_ws_created")]

@@ -10,3 +10,12 @@ def memberships_for_user(user):
         .select_related("workspace")
         .order_by("workspace__name")
     )
+
+
+def member_ids_by_email(emails) -> dict[str, int]:
+    """The user ids of the active workspace's members with these (normalized) emails, in one
+    query: what an ``owner_email`` of an imported record refers to."""
+    emails = set(emails)
+    if not emails:
+        return {}
+    return dict(Membership.objects.filter(user__email__in=emails).values_list("user__email", "user_id"))

@@ -215,6 +215,7 @@ def demo_load(
                 stage=np.array(STAGES, dtype=object)[p["stage"].to_numpy()],
                 stage_entered_at=seconds_to_datetimes(p["stage_entered_at"].to_numpy()),
                 score=p["score"].to_numpy(),
+                captured_at=seconds_to_datetimes(shape.captured_at()),
                 external_id=p["external_id"],
                 created_at=seconds_to_datetimes(p["created_at"].to_numpy()),
                 updated_at=[now] * len(p),

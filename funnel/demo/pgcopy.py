@@ -264,6 +264,7 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
                 "stage": np.array(STAGES, dtype=object)[p["stage"].to_numpy()],
                 "stage_entered_at": _times(p["stage_entered_at"]),
                 "score": p["score"],
+                "captured_at": _times(shape.captured_at()),
                 "external_id": p["external_id"],
                 "created_at": _times(p["created_at"]),
                 "updated_at": _times(np.full(len(p), now)),
@@ -334,6 +335,7 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
             Column("occurred_at", "ts", occurred),
             Column("external_id", "text", np.zeros(n, np.int8), [""]),
             Column("created_at", "ts", occurred),
+            Column("updated_at", "ts", occurred),
         ]
         timed("touches", n, lambda: binary_copy(cursor, "attribution_touch", touch_columns, n))
         e = shape.events

@@ -174,6 +174,14 @@ class DemoShape:
     contracts: pd.DataFrame
     counts: dict = field(default_factory=dict)
 
+    def captured_at(self) -> np.ndarray:
+        """Per lead, its first entry into stage lead in seconds (-1: never captured)."""
+        e = self.events
+        is_lead = (e["stage"] == STAGES.index("lead")).to_numpy()
+        first = np.full(len(self.leads), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, e["lead"].to_numpy()[is_lead], e["entered_at"].to_numpy()[is_lead])
+        return np.where(first == np.iinfo(np.int64).max, -1, first)
+
     def table_sizes(self) -> dict[str, int]:
         return {
             "accounts": len(self.accounts),

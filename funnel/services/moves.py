@@ -17,8 +17,8 @@ from django.utils import timezone
 from leads.models import Lead
 from workspaces.scoping import ensure_same_workspace
 
-from .models import Contract, Opportunity, StageEvent
-from .stages import (
+from ..models import Contract, Opportunity, StageEvent
+from ..stages import (
     LEAD_TRANSITIONS,
     OPPORTUNITY_TRANSITIONS,
     ContractStatus,
@@ -160,16 +160,58 @@ def lead_stage_move(
         )
         final_stage = Stage.RECYCLED
     now = timezone.now()
-    Lead.objects.filter(pk=locked.pk).update(stage=final_stage, stage_entered_at=entered_at, updated_at=now)
-    lead.stage, lead.stage_entered_at, lead.updated_at = final_stage, entered_at, now
+    changes = {"stage": final_stage, "stage_entered_at": entered_at, "updated_at": now}
+    if to_stage == Stage.LEAD and (locked.captured_at is None or entered_at < locked.captured_at):
+        changes["captured_at"] = entered_at
+    Lead.objects.filter(pk=locked.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(lead, name, value)
     return events
 
 
+def _emit(workspace, event: str, payload: dict) -> None:
+    from sync.services import webhook_emit
+
+    webhook_emit(workspace=workspace, event=event, payload=payload)
+
+
+def _lead_payload(lead: Lead, **extra) -> dict:
+    return {"lead": {"id": lead.pk, "external_id": lead.external_id, "email": lead.email, "stage": lead.stage}} | extra
+
+
+def _deal_payload(opportunity: Opportunity, contract: Contract | None = None) -> dict:
+    payload = {
+        "opportunity": {
+            "id": opportunity.pk,
+            "external_id": opportunity.external_id,
+            "name": opportunity.name,
+            "kind": opportunity.kind,
+            "stage": opportunity.stage,
+            "amount": f"{Decimal(opportunity.amount):.2f}",
+            "closed_at": opportunity.closed_at.isoformat() if opportunity.closed_at else None,
+            "lost_reason": opportunity.lost_reason,
+        }
+    }
+    if contract is not None:
+        payload["contract"] = {
+            "id": contract.pk,
+            "start_date": contract.start_date.isoformat(),
+            "end_date": contract.end_date.isoformat(),
+            "annual_value": f"{Decimal(contract.annual_value):.2f}",
+            "status": contract.status,
+            "renews_id": contract.renews_id,
+        }
+    return payload
+
+
+@transaction.atomic
 def lead_accept(*, workspace, lead: Lead, actor, source: str = EventSource.UI, entered_at=None) -> list[StageEvent]:
     """Sales accepts a handed-off lead: SAL."""
-    return lead_stage_move(
+    events = lead_stage_move(
         workspace=workspace, lead=lead, to_stage=Stage.SAL, actor=actor, source=source, entered_at=entered_at
     )
+    _emit(workspace, "lead.accepted", _lead_payload(lead, accepted_by=getattr(actor, "email", None)))
+    return events
 
 
 def lead_reject(
@@ -182,16 +224,19 @@ def lead_reject(
         )
     if reason == RejectionReason.OTHER and not note.strip():
         raise ValidationError({"note": "A rejection for 'other' needs a note saying why."})
-    return lead_stage_move(
-        workspace=workspace,
-        lead=lead,
-        to_stage=Stage.REJECTED,
-        actor=actor,
-        source=source,
-        entered_at=entered_at,
-        reason=reason,
-        note=note.strip(),
-    )
+    with transaction.atomic():
+        events = lead_stage_move(
+            workspace=workspace,
+            lead=lead,
+            to_stage=Stage.REJECTED,
+            actor=actor,
+            source=source,
+            entered_at=entered_at,
+            reason=reason,
+            note=note.strip(),
+        )
+        _emit(workspace, "lead.rejected", _lead_payload(lead, reason=reason, note=note.strip()))
+    return events
 
 
 @transaction.atomic
@@ -339,6 +384,9 @@ def opportunity_win(
             entered_at=closed_at,
             opportunity=locked,
         )
+    _emit(workspace, "opportunity.won", _deal_payload(opportunity, contract))
+    if locked.kind == OpportunityKind.RENEWAL:
+        _emit(workspace, "contract.renewed", _deal_payload(opportunity, contract))
     return contract
 
 
@@ -384,6 +432,8 @@ def opportunity_lose(
         current = _current_contract(workspace, locked.account_id, local_close)
         if current is not None:
             Contract.objects.filter(pk=current.pk).update(status=ContractStatus.CHURNED, updated_at=timezone.now())
+            current.status = ContractStatus.CHURNED
+        _emit(workspace, "contract.churned", _deal_payload(opportunity, current))
         lead_stage_move(
             workspace=workspace,
             lead=locked.primary_lead,

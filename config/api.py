@@ -1,0 +1,32 @@
+"""The REST API's router: /api/v1/ and its schema and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import AccountViewSet
+from attribution.api import CampaignViewSet, TouchViewSet
+from funnel.api import AttributionMetricsView, ContractViewSet, FunnelMetricsView, OpportunityViewSet, StageEventViewSet
+from leads.api import LeadViewSet
+
+
+class Router(DefaultRouter):
+    include_root_view = False
+
+
+router = Router(trailing_slash=True)
+router.register("accounts", AccountViewSet, basename="accounts")
+router.register("leads", LeadViewSet, basename="leads")
+router.register("campaigns", CampaignViewSet, basename="campaigns")
+router.register("touches", TouchViewSet, basename="touches")
+router.register("opportunities", OpportunityViewSet, basename="opportunities")
+router.register("contracts", ContractViewSet, basename="contracts")
+router.register("stage-events", StageEventViewSet, basename="stage-events")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/metrics/funnel/", FunnelMetricsView.as_view(), name="metrics-funnel"),
+    path("v1/metrics/attribution/", AttributionMetricsView.as_view(), name="metrics-attribution"),
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

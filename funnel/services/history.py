@@ -1,0 +1,174 @@
+"""Importing history into the ledger: entries with their own times, in any order, in bulk.
+
+A company bringing its past (the bulk API, a CSV of stage events, a lead's ``created_at``, a
+touch older than anything known of its person) sends entries that may fall before, between or
+after the ledger rows already there. Each entry is checked against the transition table from
+the row just before it in time (none: it must be a first stage), so no history the table
+forbids gets in, and an entry already present (same stage, time and opportunity) is left as it
+is, so a resent history adds nothing. The lead's current stage follows an entry that is its
+newest, or one its current stage may move to. The leads are locked for the batch, so a move in
+the browser and an import of the same lead are serialized as ``lead_stage_move`` does.
+"""
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import Lead
+
+from ..models import Opportunity, StageEvent
+from ..stages import EventSource, Stage, lead_transition_allowed
+from .moves import DEAL_STAGES, StageTransitionError, _check_stage
+
+
+@dataclass
+class HistoryEntry:
+    lead_id: int
+    stage: str
+    entered_at: dt.datetime
+    opportunity_id: int | None = None
+    reason: str = ""
+    note: str = ""
+
+
+@dataclass
+class _Row:
+    stage: str
+    entered_at: dt.datetime
+    opportunity_id: int | None
+    event: StageEvent | int | None = None  # the id, or the event about to be inserted
+
+
+def _describe(error: Exception) -> str:
+    return " ".join(getattr(error, "messages", [str(error)]))
+
+
+@transaction.atomic
+def ledger_import(
+    *, workspace, entries: list[HistoryEntry], source: str = EventSource.IMPORT, actor=None
+) -> list[tuple[str, str]]:
+    """Write the entries that are new and allowed; returns, per entry, its status
+    (``created``, ``unchanged`` or ``error``), the error message and the event's id."""
+    results: list[tuple[str, str, int | None]] = [("error", "", None)] * len(entries)
+    if not entries:
+        return results
+    lead_ids = sorted({e.lead_id for e in entries})
+    leads = {
+        row["id"]: row
+        for row in Lead.objects.select_for_update()
+        .filter(pk__in=lead_ids)
+        .order_by("pk")
+        .values("id", "stage", "stage_entered_at", "captured_at", "account_id")
+    }
+    opportunity_leads = dict(
+        Opportunity.objects.filter(pk__in={e.opportunity_id for e in entries if e.opportunity_id}).values_list(
+            "id", "primary_lead_id"
+        )
+    )
+    ledgers: dict[int, list[_Row]] = defaultdict(list)
+    for lead_id, stage, entered_at, opportunity_id, event_id in (
+        StageEvent.objects.filter(lead_id__in=lead_ids)
+        .order_by("lead_id", "entered_at", "id")
+        .values_list("lead_id", "stage", "entered_at", "opportunity_id", "id")
+    ):
+        ledgers[lead_id].append(_Row(stage, entered_at, opportunity_id, event_id))
+
+    new_events: list[StageEvent] = []
+    changed: dict[int, dict] = {}
+    order = sorted(range(len(entries)), key=lambda i: (entries[i].lead_id, entries[i].entered_at))
+    for i in order:
+        entry = entries[i]
+        lead = leads.get(entry.lead_id)
+        try:
+            if lead is None:
+                raise ValueError("No such lead in this workspace.")
+            _check_stage(entry.stage)
+            _check_opportunity(entry, opportunity_leads)
+            ledger = ledgers[entry.lead_id]
+            same = next(
+                (
+                    row
+                    for row in ledger
+                    if (row.stage, row.entered_at, row.opportunity_id)
+                    == (entry.stage, entry.entered_at, entry.opportunity_id)
+                ),
+                None,
+            )
+            if same is not None:
+                results[i] = ("unchanged", "", same.event)
+                continue
+            times = [row.entered_at for row in ledger]
+            position = bisect.bisect_right(times, entry.entered_at)
+            before = ledger[position - 1].stage if position else None
+            if not lead_transition_allowed(before, entry.stage):
+                raise StageTransitionError("lead", before, entry.stage)
+        except Exception as error:  # a ValidationError or ValueError naming what was wrong
+            results[i] = ("error", _describe(error), None)
+            continue
+        stages = [(entry.stage, entry.reason, entry.note, entry.opportunity_id)]
+        if entry.stage == Stage.REJECTED:  # as lead_stage_move: recycled in the same instant
+            stages.append((Stage.RECYCLED, entry.reason, "", None))
+        created: list[StageEvent] = []
+        for stage, reason, note, opportunity_id in stages:
+            created.append(
+                StageEvent(
+                    workspace=workspace,
+                    lead_id=entry.lead_id,
+                    account_id=lead["account_id"],
+                    opportunity_id=opportunity_id,
+                    stage=stage,
+                    from_stage=before or "",
+                    entered_at=entry.entered_at,
+                    source=source,
+                    actor=actor,
+                    reason=reason,
+                    note=note,
+                )
+            )
+            ledger.insert(position, _Row(stage, entry.entered_at, opportunity_id, created[-1]))
+            position += 1
+            before = stage
+        new_events += created
+        _follow(lead, stages[-1][0], entry, changed)
+        results[i] = ("created", "", created[0])
+    StageEvent.objects.bulk_create(new_events, batch_size=1000)
+    results = [
+        (status, message, event.pk if isinstance(event, StageEvent) else event) for status, message, event in results
+    ]
+    if changed:
+        now = timezone.now()
+        updates = []
+        for lead_id, fields in changed.items():
+            lead = Lead(pk=lead_id, updated_at=now, **{k: leads[lead_id][k] for k in fields})
+            updates.append(lead)
+        names = sorted({name for fields in changed.values() for name in fields} | {"updated_at"})
+        Lead.objects.bulk_update(updates, names, batch_size=500)
+    return results
+
+
+def _check_opportunity(entry: HistoryEntry, opportunity_leads: dict[int, int]) -> None:
+    if entry.stage in DEAL_STAGES:
+        if entry.opportunity_id is None:
+            raise ValueError(f"An entry into '{entry.stage}' names its opportunity (opportunity_external_id).")
+        if opportunity_leads.get(entry.opportunity_id) != entry.lead_id:
+            raise ValueError("That opportunity's primary lead is another lead.")
+
+
+def _follow(lead: dict, stage: str, entry: HistoryEntry, changed: dict) -> None:
+    """Move the lead's current stage when this entry is its newest, or a stage its current one
+    may move to (a capture older than the placeholder 'touched' of a person recorded before
+    their history arrived); keep ``captured_at`` the first entry into 'lead'."""
+    fields = changed.setdefault(lead["id"], set())
+    follows = entry.entered_at >= lead["stage_entered_at"] or lead_transition_allowed(lead["stage"], stage)
+    if follows and (lead["stage"], lead["stage_entered_at"]) != (stage, entry.entered_at):
+        lead["stage"], lead["stage_entered_at"] = stage, entry.entered_at
+        fields |= {"stage", "stage_entered_at"}
+    if entry.stage == Stage.LEAD and (lead["captured_at"] is None or entry.entered_at < lead["captured_at"]):
+        lead["captured_at"] = entry.entered_at
+        fields.add("captured_at")
+    if not fields:
+        del changed[lead["id"]]

@@ -1,0 +1,133 @@
+"""CSV in and out, through the same upsert code as the bulk API.
+
+An import reads the file in batches of 1,000 rows, each batch one call to the resource's upsert
+(its own transaction), and reports every refused row with its line number, fields and messages;
+an export streams the live records in id order, a few thousand at a time, so a million rows
+never sit in memory.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from funnel.stages import EventSource
+
+from .interchange import Spec, output_rows
+from .resources import Resource
+
+BATCH = 1000
+EXPORT_CHUNK = 5000
+KEPT_ERRORS = 1000
+
+
+class CSVFormatError(ValueError):
+    """A file that cannot be read as this resource's CSV at all."""
+
+
+def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
+    """The header and an iterator of rows (dicts of column to text). Refuses a file that is not
+    UTF-8 text, that has no header, or whose header names columns the resource does not have."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CSVFormatError(
+            f"The file is not UTF-8 text (byte {error.start} cannot be read); save it as CSV UTF-8."
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise CSVFormatError(f"The file is empty; its first line should be a header such as: {','.join(spec.names)}")
+    header = [cell.strip() for cell in header]
+    known = set(spec.output_names)
+    unknown = [cell for cell in header if cell not in known]
+    if unknown:
+        raise CSVFormatError(
+            f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(repr(c) for c in unknown)}. "
+            f"The columns of {spec.resource} are: {', '.join(spec.names)}."
+        )
+    repeated = sorted({cell for cell in header if header.count(cell) > 1})
+    if repeated:
+        raise CSVFormatError(f"The column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} appear twice.")
+
+    def rows() -> Iterator[dict]:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(header):
+                yield {"__extra__": cells[len(header) :]}
+                continue
+            yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
+
+    return header, rows()
+
+
+@dataclass
+class ImportSummary:
+    counts: dict = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "error": 0})
+    errors: list = field(default_factory=list)  # {"line", "errors"} of refused rows (the first KEPT_ERRORS)
+    rows: int = 0
+
+
+def import_rows(
+    *,
+    workspace,
+    resource: Resource,
+    rows: Iterator[dict],
+    actor=None,
+    progress: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    summary = ImportSummary()
+    batch: list[dict] = []
+    first_line = 2  # line 1 is the header
+
+    def flush():
+        nonlocal first_line
+        records = list(batch)
+        extra = {i: row["__extra__"] for i, row in enumerate(records) if "__extra__" in row}
+        for i in extra:
+            records[i] = {}
+        report = resource.upsert(workspace=workspace, records=records, actor=actor, source=EventSource.IMPORT)
+        for i, result in enumerate(report.results):
+            if i in extra:
+                result = {
+                    "status": "error",
+                    "errors": {"non_field_errors": [f"This row has {len(extra[i])} cell(s) more than the header."]},
+                }
+            summary.counts[result["status"]] += 1
+            if result["status"] == "error" and len(summary.errors) < KEPT_ERRORS:
+                summary.errors.append({"line": first_line + i, "errors": result["errors"]})
+        summary.rows += len(records)
+        first_line += len(records)
+        batch.clear()
+        if progress:
+            progress(summary)
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            flush()
+    if batch:
+        flush()
+    return summary
+
+
+def export_csv(resource: Resource, queryset=None) -> Iterator[str]:
+    """The resource's live records as CSV text, header first, in id order, in chunks."""
+    names = resource.output_names()
+    queryset = (queryset if queryset is not None else resource.rows()).order_by("id")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    yield buffer.getvalue()
+    last = 0
+    while True:
+        chunk = list(queryset.filter(id__gt=last).values_list(*resource.values)[:EXPORT_CHUNK])
+        if not chunk:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for row in output_rows(names, chunk):
+            writer.writerow(["" if value is None else value for value in row.values()])
+        yield buffer.getvalue()
+        last = chunk[-1][0]

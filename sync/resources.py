@@ -1,0 +1,133 @@
+"""The resources of the API and of the CSV import and export, by name: for each, its spec, its
+model, the rows it lists (live records only) and the columns read for them, and the services
+that upsert and delete it. The API viewsets, ``import_csv`` and the browser's import and export
+all read this one table."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from accounts.interchange import ACCOUNT_VALUES, ACCOUNTS
+from accounts.models import Account
+from accounts.services import account_delete, accounts_upsert
+from attribution.interchange import CAMPAIGN_VALUES, CAMPAIGNS, TOUCH_VALUES, TOUCHES
+from attribution.models import Campaign, Touch
+from attribution.services import campaign_delete, campaigns_upsert, touches_upsert
+from funnel.interchange import (
+    CONTRACT_VALUES,
+    CONTRACTS,
+    OPPORTUNITIES,
+    OPPORTUNITY_VALUES,
+    STAGE_EVENT_VALUES,
+    STAGE_EVENTS,
+)
+from funnel.models import Contract, Opportunity, StageEvent
+from funnel.services import opportunities_upsert, stage_events_upsert
+from leads.interchange import LEAD_VALUES, LEADS
+from leads.models import Lead
+from leads.selectors import live_leads
+from leads.services import lead_erase, leads_upsert
+from sync.interchange import Spec
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str  # as in URLs (stage-events) and commands (stage_events)
+    url: str
+    spec: Spec
+    model: type
+    values: tuple[str, ...]  # the columns read for output, in spec.output_names order
+    rows: Callable[[], QuerySet]
+    upsert: Callable | None  # None: read only
+    delete: Callable | None = None  # a service taking (workspace=, <model name>=, actor=)
+    label: str = "record"
+
+    def output_names(self) -> tuple[str, ...]:
+        return self.spec.output_names
+
+
+RESOURCES: dict[str, Resource] = {
+    r.name: r
+    for r in (
+        Resource(
+            "accounts",
+            "accounts",
+            ACCOUNTS,
+            Account,
+            ACCOUNT_VALUES,
+            lambda: Account.objects.all(),
+            accounts_upsert,
+            lambda *, workspace, record, actor=None: account_delete(workspace=workspace, account=record),
+            "account",
+        ),
+        Resource(
+            "leads",
+            "leads",
+            LEADS,
+            Lead,
+            LEAD_VALUES,
+            live_leads,
+            leads_upsert,
+            lambda *, workspace, record, actor=None: lead_erase(workspace=workspace, lead=record, actor=actor),
+            "lead",
+        ),
+        Resource(
+            "campaigns",
+            "campaigns",
+            CAMPAIGNS,
+            Campaign,
+            CAMPAIGN_VALUES,
+            lambda: Campaign.objects.all(),
+            campaigns_upsert,
+            lambda *, workspace, record, actor=None: campaign_delete(workspace=workspace, campaign=record),
+            "campaign",
+        ),
+        Resource(
+            "touches",
+            "touches",
+            TOUCHES,
+            Touch,
+            TOUCH_VALUES,
+            lambda: Touch.objects.all(),
+            touches_upsert,
+            None,
+            "touch",
+        ),
+        Resource(
+            "opportunities",
+            "opportunities",
+            OPPORTUNITIES,
+            Opportunity,
+            OPPORTUNITY_VALUES,
+            lambda: Opportunity.objects.all(),
+            opportunities_upsert,
+            None,
+            "opportunity",
+        ),
+        Resource(
+            "contracts",
+            "contracts",
+            CONTRACTS,
+            Contract,
+            CONTRACT_VALUES,
+            lambda: Contract.objects.all(),
+            None,
+            None,
+            "contract",
+        ),
+        Resource(
+            "stage_events",
+            "stage-events",
+            STAGE_EVENTS,
+            StageEvent,
+            STAGE_EVENT_VALUES,
+            lambda: StageEvent.objects.all(),
+            stage_events_upsert,
+            None,
+            "stage event",
+        ),
+    )
+}
+
+IMPORTABLE = tuple(name for name, r in RESOURCES.items() if r.upsert is not None)

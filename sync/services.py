@@ -1,0 +1,283 @@
+"""Writes of the sync app: webhooks and their deliveries, API keys, import jobs."""
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from workspaces.models import APIKeyScope, WorkspaceAPIKey
+
+from .models import ImportJob, Webhook, WebhookDelivery, WebhookEvent
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 30
+
+
+# --- API keys -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(*, workspace, name: str, scope: str, actor=None) -> tuple[WorkspaceAPIKey, str]:
+    """Make a key; returns it and its secret, which is shown once and stored only hashed."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the key a name that says who uses it (for example 'Website forms')."})
+    if scope not in APIKeyScope.values:
+        raise ValidationError({"scope": f"Unknown scope '{scope}'. Known: read, read_write."})
+    key, secret = WorkspaceAPIKey.keys.create_key(workspace=workspace, name=name[:50], scope=scope, created_by=actor)
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, workspace, key: WorkspaceAPIKey) -> WorkspaceAPIKey:
+    if key.workspace_id != workspace.pk:
+        raise ValidationError("No such API key in this workspace.")
+    WorkspaceAPIKey.keys.filter(pk=key.pk).update(revoked=True)
+    key.revoked = True
+    return key
+
+
+# --- webhooks -------------------------------------------------------------------------------------
+
+
+def check_webhook_url(url: str) -> None:
+    """A receiver must be http(s), and (unless allowed) not on loopback or a private network:
+    a webhook must not become a way to reach our own internal services."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": f"'{url}' is not an http or https URL."})
+    if settings.WEBHOOK_ALLOW_PRIVATE_HOSTS:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError:
+        raise ValidationError({"url": f"The host '{parts.hostname}' does not resolve."}) from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            raise ValidationError(
+                {"url": f"'{parts.hostname}' resolves to a private address ({ip}); use a public URL."}
+            )
+
+
+@transaction.atomic
+def webhook_create(*, workspace, url: str, events: list[str], actor=None) -> Webhook:
+    events = sorted(set(events))
+    unknown = [e for e in events if e not in WebhookEvent.values]
+    if unknown:
+        raise ValidationError(
+            {"events": f"Unknown events: {', '.join(unknown)}. Known: {', '.join(WebhookEvent.values)}."}
+        )
+    if not events:
+        raise ValidationError({"events": "Choose at least one event."})
+    check_webhook_url(url)
+    webhook = Webhook(workspace=workspace, url=url, events=events, created_by=actor)
+    webhook.full_clean(exclude=["workspace", "created_by"])
+    webhook.save()
+    return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, workspace, webhook: Webhook) -> None:
+    if webhook.workspace_id != workspace.pk:
+        raise ValidationError("No such webhook in this workspace.")
+    webhook.delete()
+
+
+def webhook_emit(*, workspace, event: str, payload: dict) -> list[int]:
+    """Record the event for every active webhook subscribed to it, in the caller's transaction
+    (so an event exists exactly when its change does), and send it once that commits."""
+    hooks = [pk for pk, events in Webhook.objects.filter(active=True).values_list("id", "events") if event in events]
+    if not hooks:
+        return []
+    event_id = uuid.uuid4()
+    body = {
+        "id": str(event_id),
+        "event": event,
+        "workspace": workspace.slug,
+        "occurred_at": timezone.now().isoformat(),
+        "data": payload,
+    }
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(workspace=workspace, webhook_id=pk, event_id=event_id, event=event, payload=body)
+            for pk in hooks
+        ]
+    )
+    ids = [d.pk for d in deliveries]
+
+    def send():
+        from .tasks import deliver_webhook
+
+        for delivery_id in ids:
+            deliver_webhook.delay(delivery_id)
+
+    transaction.on_commit(send)
+    return ids
+
+
+def signature(secret: str, body: bytes) -> str:
+    """``sha256=`` and the hex HMAC-SHA256 of the body with the webhook's secret."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _claim(delivery_id: int) -> WebhookDelivery | None:
+    """Take a due delivery for one attempt (a conditional update, so two workers given the same
+    message do not both send it); its next attempt is pushed out while this one runs."""
+    now = timezone.now()
+    taken = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3))
+    if not taken:
+        return None
+    return WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+
+
+def webhook_deliver(*, delivery_id: int) -> float | None:
+    """One attempt at a delivery. Returns the seconds until the next attempt when it failed and
+    may be retried, else None (delivered, gave up, or not due)."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return None
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "funnel-webhooks/1",
+        "X-Funnel-Event": delivery.event,
+        "X-Funnel-Delivery": str(delivery.event_id),
+        "X-Funnel-Signature": signature(delivery.webhook.secret, body),
+    }
+    status_code, error = None, ""
+    try:
+        check_webhook_url(delivery.webhook.url)
+        response = requests.post(
+            delivery.webhook.url,
+            data=body,
+            headers=headers,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"answered {status_code}"
+    except ValidationError as invalid:
+        error = " ".join(invalid.messages)
+    except requests.RequestException as failure:
+        error = f"{type(failure).__name__}: {failure}"[:500]
+    attempts = delivery.attempts + 1
+    now = timezone.now()
+    if not error:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.SUCCEEDED,
+            attempts=attempts,
+            last_status_code=status_code,
+            last_error="",
+            delivered_at=now,
+        )
+        return None
+    if attempts >= MAX_ATTEMPTS:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.FAILED, attempts=attempts, last_status_code=status_code, last_error=error
+        )
+        return None
+    wait = FIRST_RETRY_SECONDS * 2 ** (attempts - 1)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=attempts,
+        last_status_code=status_code,
+        last_error=error,
+        next_attempt_at=now + dt.timedelta(seconds=wait),
+    )
+    return wait
+
+
+# --- import jobs ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(*, workspace, resource: str, filename: str, content: bytes, actor=None) -> ImportJob:
+    """Store an uploaded CSV and queue its import; the header is checked now, so a wrong file
+    is refused at once with the columns it should have."""
+    from .csvio import CSVFormatError, read_csv
+    from .resources import RESOURCES
+
+    definition = RESOURCES.get(resource)
+    if definition is None or definition.upsert is None:
+        raise ValidationError({"resource": f"'{resource}' cannot be imported."})
+    if len(content) > settings.IMPORT_MAX_FILE_BYTES:
+        raise ValidationError({"file": f"The file is over {settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MB."})
+    try:
+        header, rows = read_csv(content, definition.spec)
+        total = sum(1 for _ in rows)
+    except CSVFormatError as error:
+        raise ValidationError({"file": str(error)}) from None
+    if total == 0:
+        raise ValidationError({"file": "The file has a header but no rows."})
+    job = ImportJob.objects.create(
+        workspace=workspace,
+        resource=resource,
+        filename=filename[:255],
+        content=content,
+        rows_total=total,
+        created_by=actor,
+    )
+
+    def enqueue():
+        from .tasks import run_import_job
+
+        run_import_job.delay(job.pk)
+
+    transaction.on_commit(enqueue)
+    return job
+
+
+def import_job_run(*, job: ImportJob) -> ImportJob:
+    """Import the job's file, batch after batch, writing its progress as it goes. Safe to run
+    again after a crash: every batch is an idempotent upsert, so rows already in come back
+    'unchanged'."""
+    from .csvio import CSVFormatError, import_rows, read_csv
+    from .resources import RESOURCES
+
+    resource = RESOURCES[job.resource]
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, counts={}, errors=[], error=""
+    )
+
+    def progress(summary):
+        ImportJob.objects.filter(pk=job.pk).update(rows_done=summary.rows, counts=summary.counts)
+
+    try:
+        _, rows = read_csv(bytes(job.content), resource.spec)
+        summary = import_rows(
+            workspace=job.workspace, resource=resource, rows=rows, actor=job.created_by, progress=progress
+        )
+    except CSVFormatError as error:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+    except Exception as error:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            error=f"The import stopped: {type(error).__name__}: {error}"[:2000],
+            finished_at=timezone.now(),
+        )
+        raise
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.DONE,
+            rows_done=summary.rows,
+            counts=summary.counts,
+            errors=summary.errors,
+            finished_at=timezone.now(),
+        )
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,82 @@
+"""Who is asking the API: an API key (``Authorization: Bearer <key>``) or a member's session,
+and the per-caller throttle. Kept apart from ``workspaces.api`` because DRF imports these
+classes from its settings while it is still loading its views."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.throttling import SimpleRateThrottle
+
+from .models import WorkspaceAPIKey
+
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+class KeyPrincipal:
+    """``request.user`` for a request made with an API key: a system, not a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, key: WorkspaceAPIKey):
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"API key {self.key.prefix} ({self.key.name})"
+
+
+class BearerAPIKeyAuthentication(BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        keyword, _, secret = header.partition(" ")
+        if keyword.lower() != self.keyword.lower():
+            return None
+        secret = secret.strip()
+        prefix, dot, _ = secret.partition(".")
+        key = (
+            WorkspaceAPIKey.keys.select_related("workspace").filter(prefix=prefix, revoked=False).first()
+            if dot
+            else None
+        )
+        # (not key.is_valid(): it reaches for the default manager, which here is the scoped one)
+        if key is None or key.has_expired or not WorkspaceAPIKey.keys.key_generator.verify(secret, key.hashed_key):
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
+            WorkspaceAPIKey.keys.filter(pk=key.pk).update(last_used_at=now)
+        return KeyPrincipal(key), key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class WorkspaceSessionAuthentication(SessionAuthentication):
+    """A logged-in member's browser session (CSRF is enforced on writes, as in DRF)."""
+
+
+class PrincipalRateThrottle(SimpleRateThrottle):
+    """Per API key (or per member, for sessions); the rate is ``API_THROTTLE_RATE``. Counters
+    live in the shared cache (Redis in production), so every web process counts together."""
+
+    scope = "principal"
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATE
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, WorkspaceAPIKey):
+            ident = f"key:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
