@@ -9,6 +9,8 @@ from attribution.api import CampaignViewSet, TouchViewSet
 from funnel.api import AttributionMetricsView, ContractViewSet, FunnelMetricsView, OpportunityViewSet, StageEventViewSet
 from leads.api import LeadViewSet
 
+PUBLIC = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
+
 
 class Router(DefaultRouter):
     include_root_view = False
@@ -27,6 +29,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/metrics/funnel/", FunnelMetricsView.as_view(), name="metrics-funnel"),
     path("v1/metrics/attribution/", AttributionMetricsView.as_view(), name="metrics-attribution"),
-    path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The schema and its docs are public (they describe, they reveal no data), and not throttled.
+    path("schema/", SpectacularAPIView.as_view(**PUBLIC), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **PUBLIC), name="api-docs"),
 ]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", include("accounts.urls")),
     path("w/<slug:workspace_slug>/", include("attribution.urls")),
     path("w/<slug:workspace_slug>/", include("funnel.urls")),
+    path("w/<slug:workspace_slug>/", include("sync.urls")),
 ]

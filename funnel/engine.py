@@ -75,7 +75,9 @@ def load_inputs(workspace, progress: Progress | None = None) -> Inputs:
 
     leads = timed(
         "leads",
-        "SELECT id, COALESCE(account_id, -1), COALESCE(owner_id, -1) FROM leads_lead WHERE workspace_id = %s",
+        # A lead merged into another is a tombstone: its touches and ledger rows moved to the survivor.
+        "SELECT id, COALESCE(account_id, -1), COALESCE(owner_id, -1) FROM leads_lead "
+        "WHERE workspace_id = %s AND merged_into_id IS NULL",
         ["id", "account", "owner"],
         2,
     )

@@ -8,7 +8,7 @@ from .stages import EXIT_STAGES, FUNNEL_STAGES, Stage
 
 def stage_counts(workspace) -> list[dict]:
     """How many leads sit in each stage now, in funnel order then exits (one grouped query)."""
-    counts = dict(Lead.objects.values_list("stage").annotate(n=Count("id")).order_by())
+    counts = dict(Lead.objects.filter(merged_into__isnull=True).values_list("stage").annotate(n=Count("id")).order_by())
     return [
         {"stage": stage, "label": Stage(stage).label, "count": counts.get(stage, 0), "is_exit": stage in EXIT_STAGES}
         for stage in FUNNEL_STAGES + EXIT_STAGES

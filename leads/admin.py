@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from workspaces.admin_scoping import WorkspaceScopedAdmin
+from workspaces.admin_scoping import ReadOnlyScopedAdmin, WorkspaceScopedAdmin
 
-from .models import Lead
+from .models import Lead, LeadMerge
 
 
 @admin.register(Lead)
@@ -12,6 +12,18 @@ class LeadAdmin(WorkspaceScopedAdmin):
     search_fields = ["email", "first_name", "last_name", "external_id"]
     list_select_related = ["workspace", "account", "owner"]
     # The stage moves only through the stage services, which write the ledger.
-    readonly_fields = ["workspace", "stage", "stage_entered_at", "account", "created_at", "updated_at"]
+    readonly_fields = [
+        "workspace", "stage", "stage_entered_at", "captured_at", "account", "merged_into", "erased_at",
+        "created_at", "updated_at",
+    ]  # fmt: skip
     raw_id_fields = ["owner"]
     show_full_result_count = False
+
+
+@admin.register(LeadMerge)
+class LeadMergeAdmin(ReadOnlyScopedAdmin):
+    """The audit rows of merges (made on the Merge leads page or through the API)."""
+
+    list_display = ["merged_at", "survivor", "loser_email", "loser_external_id", "moved", "actor", "workspace"]
+    search_fields = ["loser_email", "loser_external_id", "survivor__email"]
+    list_select_related = ["workspace", "survivor", "actor"]

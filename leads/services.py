@@ -281,8 +281,8 @@ def _resolved(parsed: Parsed, accounts: dict, owners: dict, errors: dict) -> dic
 def _cleared(blanks: set, target: dict, changes: dict) -> dict:
     errors = {}
     for name in blanks:
-        if name in ("email", "created_at"):
-            errors[name] = [f"The {name} of a lead cannot be emptied."]
+        if name == "email" or (name == "created_at" and target["captured_at"] is not None):
+            errors[name] = [f"The {name} of a lead cannot be emptied (its ledger keeps it)."]
         elif name == "account_external_id" and target["account_id"] is not None:
             changes["account_id"] = None
         elif name == "owner_email" and target["owner_id"] is not None:

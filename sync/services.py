@@ -15,36 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from workspaces.models import APIKeyScope, WorkspaceAPIKey
-
 from .models import ImportJob, Webhook, WebhookDelivery, WebhookEvent
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 30
-
-
-# --- API keys -------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def api_key_create(*, workspace, name: str, scope: str, actor=None) -> tuple[WorkspaceAPIKey, str]:
-    """Make a key; returns it and its secret, which is shown once and stored only hashed."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the key a name that says who uses it (for example 'Website forms')."})
-    if scope not in APIKeyScope.values:
-        raise ValidationError({"scope": f"Unknown scope '{scope}'. Known: read, read_write."})
-    key, secret = WorkspaceAPIKey.keys.create_key(workspace=workspace, name=name[:50], scope=scope, created_by=actor)
-    return key, secret
-
-
-@transaction.atomic
-def api_key_revoke(*, workspace, key: WorkspaceAPIKey) -> WorkspaceAPIKey:
-    if key.workspace_id != workspace.pk:
-        raise ValidationError("No such API key in this workspace.")
-    WorkspaceAPIKey.keys.filter(pk=key.pk).update(revoked=True)
-    key.revoked = True
-    return key
 
 
 # --- webhooks -------------------------------------------------------------------------------------

@@ -6,19 +6,22 @@ from django.urls import reverse
 
 from funnel.models import StageEvent
 from leads.models import Lead
-from workspaces.models import Workspace
+from workspaces.models import Workspace, WorkspaceAPIKey
 from workspaces.scoping import workspace_scope
 
 from .factories import LeadFactory
 
-DOMAIN_MODELS = [m for m in admin.site._registry if m._meta.app_label in {"accounts", "leads", "attribution", "funnel"}]
+DOMAIN_MODELS = [
+    m for m in admin.site._registry if m._meta.app_label in {"accounts", "leads", "attribution", "funnel", "sync"}
+] + [WorkspaceAPIKey]
 
 
 def test_every_domain_model_is_registered():
     names = {m.__name__ for m in DOMAIN_MODELS}
     assert names == {
         "Account", "TargetList", "TargetListMember", "Lead", "Channel", "Campaign", "Touch",
-        "Opportunity", "Contract", "StageEvent",
+        "Opportunity", "Contract", "StageEvent", "LeadMerge", "Tombstone", "IdempotencyRecord", "Webhook",
+        "WebhookDelivery", "ImportJob", "WorkspaceAPIKey",
     }  # fmt: skip
 
 

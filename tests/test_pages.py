@@ -5,9 +5,12 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from funnel.services import lead_accept, lead_stage_move
-from workspaces.models import Membership, Role, Workspace
+from sync.models import ImportJob, Webhook
+from sync.services import webhook_create
+from workspaces.models import Membership, Role, Workspace, WorkspaceAPIKey
 from workspaces.permissions import role_can
 from workspaces.scoping import workspace_scope
+from workspaces.services import api_key_create
 
 from .factories import LeadFactory
 
@@ -26,9 +29,27 @@ def workspace_patterns(resolver=None, prefix=""):
 
 
 def page_url(pattern, workspace, membership):
+    """The page's URL in ``workspace``, with a real object of that workspace for each id it takes."""
+    route = str(pattern.pattern)
     kwargs = {"workspace_slug": workspace.slug}
-    if "<int:membership_id>" in str(pattern.pattern):
-        kwargs["membership_id"] = membership.pk
+    with workspace_scope(workspace):
+        if "<int:membership_id>" in route:
+            kwargs["membership_id"] = membership.pk
+        if "<str:key_prefix>" in route:
+            key = WorkspaceAPIKey.objects.first() or api_key_create(workspace=workspace, name="pages", scope="read")[0]
+            kwargs["key_prefix"] = key.prefix
+        if "<int:webhook_id>" in route:
+            hook = Webhook.objects.first() or webhook_create(
+                workspace=workspace, url="http://127.0.0.1:9/hook", events=["lead.accepted"]
+            )
+            kwargs["webhook_id"] = hook.pk
+        if "<int:job_id>" in route:
+            job = ImportJob.objects.first() or ImportJob.objects.create(
+                workspace=workspace, resource="leads", filename="x.csv", content=b"email\n", status="done"
+            )
+            kwargs["job_id"] = job.pk
+        if "<slug:resource>" in route:
+            kwargs["resource"] = "leads"
     return reverse(pattern.name, kwargs=kwargs)
 
 

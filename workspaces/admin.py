@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from rest_framework_api_key.admin import APIKey
 
-from .admin_scoping import WorkspaceScopedAdmin, admin_workspace_ids
-from .models import Membership, User, Workspace
+from .admin_scoping import ReadOnlyScopedAdmin, WorkspaceScopedAdmin, admin_workspace_ids
+from .models import Membership, User, Workspace, WorkspaceAPIKey
+
+# The library's own key model is unused (keys belong to a workspace: WorkspaceAPIKey).
+admin.site.unregister(APIKey)
 
 
 @admin.register(User)
@@ -60,3 +64,18 @@ class MembershipAdmin(WorkspaceScopedAdmin):
     list_filter = ["role"]
     search_fields = ["user__email", "workspace__slug"]
     raw_id_fields = ["user"]
+
+
+@admin.register(WorkspaceAPIKey)
+class WorkspaceAPIKeyAdmin(ReadOnlyScopedAdmin):
+    """Made and revoked on the workspace's API keys page (the secret is shown there once)."""
+
+    list_display = ["name", "prefix", "scope", "revoked", "created", "last_used_at", "workspace"]
+    list_filter = ["scope", "revoked"]
+    search_fields = ["name", "prefix"]
+    exclude = ["hashed_key"]
+
+    def get_queryset(self, request):
+        queryset = WorkspaceAPIKey.keys.select_related("workspace")
+        ids = admin_workspace_ids(request.user)
+        return queryset if ids is None else queryset.filter(workspace__in=ids)

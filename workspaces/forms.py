@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Role, Workspace
+from .models import APIKeyScope, Role, Workspace
 
 
 class WorkspaceSettingsForm(forms.ModelForm):
@@ -49,3 +49,12 @@ class MemberAddForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(max_length=50, help_text="Who uses it, for example 'Website forms' or 'Data warehouse'.")
+    scope = forms.ChoiceField(
+        choices=APIKeyScope.choices,
+        initial=APIKeyScope.READ,
+        help_text="Read only: lists, records and metrics. Read and write: also the bulk sync and every write.",
+    )

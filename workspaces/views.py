@@ -7,11 +7,11 @@ from django.views.decorators.http import require_POST
 from funnel.selectors import latest_activity, stage_counts
 
 from .decorators import workspace_view
-from .forms import MemberAddForm, MemberRoleForm, WorkspaceSettingsForm
-from .models import Membership
+from .forms import APIKeyForm, MemberAddForm, MemberRoleForm, WorkspaceSettingsForm
+from .models import Membership, WorkspaceAPIKey
 from .permissions import Action
 from .selectors import memberships_for_user
-from .services import membership_add, membership_change_role, membership_remove
+from .services import api_key_create, api_key_revoke, membership_add, membership_change_role, membership_remove
 
 
 @login_required
@@ -81,3 +81,29 @@ def workspace_settings(request):
         messages.success(request, "Settings saved. The next recompute uses them.")
         return redirect("workspace-settings", workspace_slug=request.workspace.slug)
     return render(request, "workspaces/settings.html", {"form": form})
+
+
+@workspace_view(Action.MANAGE_INTEGRATIONS)
+def api_keys(request):
+    """The workspace's API keys: make one (its secret is shown this once), revoke one."""
+    form = APIKeyForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, new_secret = api_key_create(workspace=request.workspace, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, _error_text(error))
+        else:
+            messages.success(request, f"API key '{key.name}' made. Copy it now: it is not shown again.")
+            form = APIKeyForm()
+    keys = WorkspaceAPIKey.objects.select_related("created_by").order_by("revoked", "-created")
+    return render(request, "workspaces/api_keys.html", {"form": form, "keys": keys, "new_secret": new_secret})
+
+
+@workspace_view(Action.MANAGE_INTEGRATIONS)
+@require_POST
+def api_key_revoke_view(request, key_prefix: str):
+    key = get_object_or_404(WorkspaceAPIKey.objects.all(), prefix=key_prefix)
+    api_key_revoke(workspace=request.workspace, key=key)
+    messages.success(request, f"API key '{key.name}' ({key.prefix}) is revoked; requests with it now get 401.")
+    return redirect("api-keys", workspace_slug=request.workspace.slug)

@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from sync.services import api_key_create
 from workspaces.models import APIKeyScope, Workspace
 from workspaces.scoping import workspace_scope
+from workspaces.services import api_key_create
 
 
 class Command(BaseCommand):

@@ -1,0 +1,35 @@
+from django import forms
+
+from .normalize import normalize_email
+from .selectors import live_leads
+
+
+class LeadChoiceField(forms.CharField):
+    """A lead named by its email or by its id (#123 or 123)."""
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        digits = text.lstrip("#")
+        if digits.isdigit():
+            lead = live_leads().filter(pk=int(digits)).first()
+        else:
+            try:
+                lead = live_leads().filter(email=normalize_email(text)).first()
+            except forms.ValidationError:
+                raise forms.ValidationError(f"'{text}' is neither an email address nor a lead id.") from None
+        if lead is None:
+            raise forms.ValidationError(f"No lead '{text}' in this workspace.")
+        return lead
+
+
+class MergeForm(forms.Form):
+    survivor = LeadChoiceField(label="Keep this lead", help_text="its email or id")
+    loser = LeadChoiceField(
+        label="Merge this one into it", help_text="its email or id; it becomes a pointer to the first"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("survivor") and data.get("loser") and data["survivor"].pk == data["loser"].pk:
+            raise forms.ValidationError("These are the same lead.")
+        return data

@@ -1,0 +1,103 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from workspaces.decorators import workspace_view
+from workspaces.permissions import Action
+
+from .csvio import export_csv
+from .forms import ImportForm, WebhookForm
+from .models import ImportJob, Webhook, WebhookDelivery
+from .resources import RESOURCES
+from .services import import_job_create, webhook_create, webhook_delete
+
+
+def _messages_of(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+
+
+@workspace_view(Action.MANAGE_INTEGRATIONS)
+def webhooks(request):
+    """Webhooks: register a receiver for events (its signing secret is shown once), see the
+    latest deliveries and their last status."""
+    form = WebhookForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook = webhook_create(workspace=request.workspace, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in _messages_of(error).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            new_secret = webhook.secret
+            messages.success(request, f"Webhook to {webhook.url} added. Copy its signing secret now.")
+            form = WebhookForm()
+    context = {
+        "form": form,
+        "new_secret": new_secret,
+        "webhooks": Webhook.objects.order_by("-created_at"),
+        "deliveries": WebhookDelivery.objects.select_related("webhook").order_by("-created_at", "-id")[:30],
+    }
+    return render(request, "sync/webhooks.html", context)
+
+
+@workspace_view(Action.MANAGE_INTEGRATIONS)
+@require_POST
+def webhook_remove(request, webhook_id: int):
+    webhook = get_object_or_404(Webhook.objects.all(), pk=webhook_id)
+    webhook_delete(workspace=request.workspace, webhook=webhook)
+    messages.success(request, f"Webhook to {webhook.url} removed; it receives nothing more.")
+    return redirect("webhooks", workspace_slug=request.workspace.slug)
+
+
+@workspace_view(Action.IMPORT_DATA)
+def data(request):
+    """Import a CSV (in the background, with progress) and export any resource as CSV."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(
+                workspace=request.workspace,
+                resource=form.cleaned_data["resource"],
+                filename=upload.name,
+                content=upload.read(),
+                actor=request.user,
+            )
+        except ValidationError as error:
+            for field, problems in _messages_of(error).items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            return redirect("import-job", workspace_slug=request.workspace.slug, job_id=job.pk)
+    jobs = ImportJob.objects.select_related("created_by").defer("content").order_by("-created_at")[:15]
+    context = {"form": form, "jobs": jobs, "resources": [RESOURCES[name] for name in RESOURCES]}
+    return render(request, "sync/data.html", context)
+
+
+def _job(job_id: int) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.defer("content").select_related("created_by"), pk=job_id)
+
+
+@workspace_view(Action.IMPORT_DATA)
+def import_job(request, job_id: int):
+    return render(request, "sync/import_job.html", {"job": _job(job_id)})
+
+
+@workspace_view(Action.IMPORT_DATA)
+def import_job_progress(request, job_id: int):
+    """The job's progress, polled by its page (htmx) until it is done."""
+    return render(request, "sync/_import_progress.html", {"job": _job(job_id)})
+
+
+@workspace_view(Action.IMPORT_DATA)
+def export(request, resource: str):
+    definition = RESOURCES.get(resource)
+    if definition is None:
+        raise Http404(f"No resource '{resource}'.")
+    response = StreamingHttpResponse(export_csv(definition), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{request.workspace.slug}-{resource}.csv"'
+    return response
