@@ -325,6 +325,7 @@ def _insert_leads(workspace, creates: dict[int, dict], report: BatchReport, acto
     order = sorted(creates, key=lambda i: creates[i]["email"])
     ids = insert_ignoring_conflicts(Lead, [creates[i] for i in order], key="email")
     events = []
+    now = timezone.now()
     for i in order:
         row = creates[i]
         lead_id = ids.get(row["email"])
@@ -332,18 +333,23 @@ def _insert_leads(workspace, creates: dict[int, dict], report: BatchReport, acto
             continue
         report.succeed(i, "created", lead_id)
         events.append(
-            StageEvent(
-                workspace=workspace,
-                lead_id=lead_id,
-                account_id=row["account_id"],
-                stage=row["stage"],
-                from_stage="",
-                entered_at=row["stage_entered_at"],
-                source=source,
-                actor=actor,
-            )
+            {
+                "workspace_id": workspace.pk,
+                "lead_id": lead_id,
+                "account_id": row["account_id"],
+                "opportunity_id": None,
+                "stage": row["stage"],
+                "from_stage": "",
+                "entered_at": row["stage_entered_at"],
+                "source": source,
+                "actor_id": getattr(actor, "pk", None),
+                "reason": "",
+                "note": "",
+                "recorded_at": now,
+                "sync_version": 0,
+            }
         )
-    StageEvent.objects.bulk_create(events, batch_size=1000)
+    insert_ignoring_conflicts(StageEvent, events, key=None)
     return len(events) < len(creates)
 
 

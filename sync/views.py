@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from workspaces.decorators import workspace_view
 from workspaces.permissions import Action
+from workspaces.views import SHOW_ONCE
 
 from .csvio import export_csv
 from .forms import ImportForm, WebhookForm
@@ -23,7 +24,6 @@ def webhooks(request):
     """Webhooks: register a receiver for events (its signing secret is shown once), see the
     latest deliveries and their last status."""
     form = WebhookForm(request.POST or None)
-    new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
             webhook = webhook_create(workspace=request.workspace, actor=request.user, **form.cleaned_data)
@@ -32,12 +32,12 @@ def webhooks(request):
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
         else:
-            new_secret = webhook.secret
             messages.success(request, f"Webhook to {webhook.url} added. Copy its signing secret now.")
-            form = WebhookForm()
+            request.session[SHOW_ONCE] = webhook.secret
+            return redirect("webhooks", workspace_slug=request.workspace.slug)
     context = {
         "form": form,
-        "new_secret": new_secret,
+        "new_secret": request.session.pop(SHOW_ONCE, None) if request.method == "GET" else None,
         "webhooks": Webhook.objects.order_by("-created_at"),
         "deliveries": WebhookDelivery.objects.select_related("webhook").order_by("-created_at", "-id")[:30],
     }

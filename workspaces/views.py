@@ -83,19 +83,24 @@ def workspace_settings(request):
     return render(request, "workspaces/settings.html", {"form": form})
 
 
+SHOW_ONCE = "show-once-secret"
+
+
 @workspace_view(Action.MANAGE_INTEGRATIONS)
 def api_keys(request):
     """The workspace's API keys: make one (its secret is shown this once), revoke one."""
     form = APIKeyForm(request.POST or None)
-    new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            key, new_secret = api_key_create(workspace=request.workspace, actor=request.user, **form.cleaned_data)
+            key, secret = api_key_create(workspace=request.workspace, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, _error_text(error))
         else:
             messages.success(request, f"API key '{key.name}' made. Copy it now: it is not shown again.")
-            form = APIKeyForm()
+            # shown by the GET this redirects to, and only there (a reload makes no second key)
+            request.session[SHOW_ONCE] = secret
+            return redirect("api-keys", workspace_slug=request.workspace.slug)
+    new_secret = request.session.pop(SHOW_ONCE, None) if request.method == "GET" else None
     keys = WorkspaceAPIKey.objects.select_related("created_by").order_by("revoked", "-created")
     return render(request, "workspaces/api_keys.html", {"form": form, "keys": keys, "new_secret": new_secret})
 
