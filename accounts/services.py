@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from sync.bulk import PlainUpsert
+from sync.bulk import PlainUpsert, given
 from sync.interchange import Parsed
 from workspaces.scoping import ensure_same_workspace
 from workspaces.selectors import member_ids_by_email
@@ -49,11 +49,7 @@ def target_list_add_account(*, workspace, target_list: TargetList, account: Acco
 
 
 def _account_references(parsed: list[Parsed], indexes: list[int]) -> dict:
-    return {
-        "owners": member_ids_by_email(
-            parsed[i].values["owner_email"] for i in indexes if "owner_email" in parsed[i].values
-        )
-    }
+    return {"owners": member_ids_by_email(given(parsed, indexes, "owner_email"))}
 
 
 def _account_values(parsed: Parsed, refs: dict, errors: dict) -> dict:

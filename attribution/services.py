@@ -10,6 +10,7 @@ from sync.bulk import (
     PlainUpsert,
     fail_open,
     fail_repeats,
+    given,
     insert_ignoring_conflicts,
     parse_batch,
 )
@@ -227,120 +228,108 @@ def touches_upsert(
     Then the product's rules run as for a touch logged in the browser: a touch older than
     anything known of its person is its entry into ``touched``, and the leads are rescored (and
     may become MQLs and be handed off)."""
-    from leads.models import Lead
-    from leads.selectors import leads_by_reference
-
     report = BatchReport(len(records))
     parsed = parse_batch(TOUCHES, records, workspace, report)
     fail_repeats(parsed, report, "external_id")
-    with transaction.atomic():
-        todo = report.open_indexes()
-        by_external, by_email = leads_by_reference(
-            external_ids=[parsed[i].values["lead_external_id"] for i in todo if "lead_external_id" in parsed[i].values],
-            emails=[parsed[i].values["lead_email"] for i in todo if "lead_email" in parsed[i].values],
-        )
-        campaign_keys = {
-            parsed[i].values["campaign_external_id"] for i in todo if "campaign_external_id" in parsed[i].values
-        }
-        campaigns = (
-            {
-                external_id: (campaign_id, channel_id)
-                for external_id, campaign_id, channel_id in Campaign.objects.filter(
-                    external_id__in=campaign_keys
-                ).values_list("external_id", "id", "channel_id")
-            }
-            if campaign_keys
-            else {}
-        )
-        channels = _channels()
-        external_ids = {parsed[i].values["external_id"] for i in todo if "external_id" in parsed[i].values}
-        existing = (
-            {
-                row["external_id"]: row
-                for row in Touch.objects.filter(external_id__in=external_ids)
-                .exclude(external_id="")
-                .values(
-                    "id", "external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at"
-                )
-            }
-            if external_ids
-            else {}
-        )
-        if pinned is not None:
-            existing_pinned = (
-                Touch.objects.filter(pk=pinned.pk)
-                .values(
-                    "id", "external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at"
-                )
-                .get()
-            )
-        plans: dict[int, dict] = {}
-        for i in todo:
-            p = parsed[i]
-            errors: dict[str, list[str]] = {}
-            target = existing_pinned if pinned is not None else existing.get(p.values.get("external_id"))
-            if (
-                pinned is not None
-                and p.values.get("external_id") in existing
-                and existing[p.values["external_id"]]["id"] != pinned.pk
-            ):
-                errors["external_id"] = [f"external_id '{p.values['external_id']}' belongs to another touch."]
-            values = _touch_values(p, by_external, by_email, campaigns, channels, errors, target)
-            if target is None:
-                for name in ("type", "occurred_at"):
-                    if name not in values:
-                        errors.setdefault(name, ["This field is required to create a record."])
-                if "lead_id" not in values and not {"lead_external_id", "lead_email"} & errors.keys():
-                    errors["lead_external_id"] = ["A touch names its lead: lead_external_id or lead_email."]
-                if "channel_id" not in values and "channel" not in errors:
-                    errors["channel"] = ["A touch needs a channel (or a campaign, whose channel it takes)."]
-            if clear_blanks:
-                for name in p.blanks:
-                    if name == "campaign_external_id":
-                        values["campaign_id"] = None
-                    elif name == "external_id":
-                        values["external_id"] = ""
-                    else:
-                        errors[name] = [f"The {name} of a touch cannot be emptied."]
-            if errors:
-                report.fail(i, errors)
-                continue
-            plans[i] = {"target": target, "values": values}
-        lead_ids = sorted({plan["values"].get("lead_id") or plan["target"]["lead_id"] for plan in plans.values()})
-        # Lock the people touched: serializes touch batches of the same leads (no two rows of one
-        # natural key) with stage moves and rescoring, always in id order.
-        accounts = dict(
-            Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk").values_list("id", "account_id")
-        )
-        _match_natural_keys(plans, report)
-        now = timezone.now()
-        creates, updates = [], []
-        for i, plan in plans.items():
-            target, values = plan["target"], plan["values"]
-            if "lead_id" in values:
-                values["account_id"] = accounts.get(values["lead_id"])
-            if target is None:
-                creates.append((i, values))
-                continue
-            changes = {k: v for k, v in values.items() if not values_equal(target.get(k), v)}
-            plan["changes"] = changes
-            if changes:
-                updates.append(
-                    Touch(pk=target["id"], updated_at=now, **({k: target[k] for k in _TOUCH_FIELDS} | changes))
-                )
-            report.succeed(i, "updated" if changes else "unchanged", target["id"])
-        _insert_touches(workspace, creates, report, now)
-        if updates:
-            Touch.objects.bulk_update(updates, [*_TOUCH_FIELDS, "updated_at"], batch_size=500)
-        touched = {
-            (plan["values"].get("lead_id") or plan["target"]["lead_id"])
-            for i, plan in plans.items()
-            if not report.failed(i) and (plan["target"] is None or plan.get("changes"))
-        }
-        if touched:
-            touches_after_recording(workspace=workspace, lead_ids=touched, source=source, actor=actor)
+    for _ in range(2):  # a second pass takes the touches a concurrent batch recorded meanwhile
+        if not report.open_indexes() or not _touches_pass(
+            workspace, parsed, report, source, pinned, clear_blanks, actor
+        ):
+            break
     fail_open(report)
     return report
+
+
+_EXISTING_TOUCH = ("id", "external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at")
+
+
+@transaction.atomic
+def _touches_pass(workspace, parsed, report, source, pinned, clear_blanks, actor) -> bool:
+    from leads.models import Lead
+    from leads.selectors import leads_by_reference
+
+    todo = report.open_indexes()
+    by_external, by_email = leads_by_reference(
+        external_ids=given(parsed, todo, "lead_external_id"),
+        emails=given(parsed, todo, "lead_email"),
+    )
+    pinned_row = Touch.objects.filter(pk=pinned.pk).values(*_EXISTING_TOUCH).get() if pinned is not None else None
+    # Lock the people touched first, in id order: touch batches of the same leads are then
+    # serialized (no two rows of one natural key), as are stage moves and rescoring, and the
+    # touches read next are the committed ones.
+    lead_ids = {row["id"] for row in (*by_external.values(), *by_email.values())}
+    if pinned_row is not None:
+        lead_ids.add(pinned_row["lead_id"])
+    accounts = dict(
+        Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk").values_list("id", "account_id")
+    )
+    campaign_keys = given(parsed, todo, "campaign_external_id")
+    campaigns = {
+        external_id: (campaign_id, channel_id)
+        for external_id, campaign_id, channel_id in Campaign.objects.filter(external_id__in=campaign_keys).values_list(
+            "external_id", "id", "channel_id"
+        )
+    }
+    channels = _channels()
+    external_ids = given(parsed, todo, "external_id")
+    existing = {
+        row["external_id"]: row
+        for row in Touch.objects.filter(external_id__in=external_ids).exclude(external_id="").values(*_EXISTING_TOUCH)
+    }
+    plans: dict[int, dict] = {}
+    for i in todo:
+        p = parsed[i]
+        errors: dict[str, list[str]] = {}
+        target = pinned_row if pinned is not None else existing.get(p.values.get("external_id"))
+        other = existing.get(p.values.get("external_id"))
+        if pinned is not None and other is not None and other["id"] != pinned.pk:
+            errors["external_id"] = [
+                f"external_id '{p.values['external_id']}' belongs to another touch (#{other['id']})."
+            ]
+        values = _touch_values(p, by_external, by_email, campaigns, channels, errors, target)
+        if target is None:
+            for name in ("type", "occurred_at"):
+                if name not in values:
+                    errors.setdefault(name, ["This field is required to create a record."])
+            if "lead_id" not in values and not {"lead_external_id", "lead_email"} & errors.keys():
+                errors["lead_external_id"] = ["A touch names its lead: lead_external_id or lead_email."]
+            if "channel_id" not in values and "channel" not in errors:
+                errors["channel"] = ["A touch needs a channel (or a campaign, whose channel it takes)."]
+        if clear_blanks:
+            for name in p.blanks:
+                if name == "campaign_external_id":
+                    values["campaign_id"] = None
+                elif name == "external_id":
+                    values["external_id"] = ""
+                else:
+                    errors[name] = [f"The {name} of a touch cannot be emptied."]
+        if errors:
+            report.fail(i, errors)
+            continue
+        # the account is the lead's when the touch is recorded (or moved to another lead)
+        if "lead_id" in values and (target is None or values["lead_id"] != target["lead_id"]):
+            values["account_id"] = accounts.get(values["lead_id"])
+        plans[i] = {"target": target, "values": values}
+    _match_natural_keys(plans, report)
+    now = timezone.now()
+    creates, updates, touched = [], [], set()
+    for i, plan in plans.items():
+        target, values = plan["target"], plan["values"]
+        if target is None:
+            creates.append((i, values))
+            continue
+        changes = {k: v for k, v in values.items() if not values_equal(target.get(k), v)}
+        if changes:
+            updates.append(Touch(pk=target["id"], updated_at=now, **({k: target[k] for k in _TOUCH_FIELDS} | changes)))
+            touched |= {target["lead_id"], values.get("lead_id", target["lead_id"])}
+        report.succeed(i, "updated" if changes else "unchanged", target["id"])
+    raced = _insert_touches(workspace, creates, report, now)
+    touched |= {values["lead_id"] for i, values in creates if not report.failed(i) and report.results[i]}
+    if updates:
+        Touch.objects.bulk_update(updates, [*_TOUCH_FIELDS, "updated_at"], batch_size=500)
+    if touched:
+        touches_after_recording(workspace=workspace, lead_ids=touched, source=source, actor=actor)
+    return raced
 
 
 _TOUCH_FIELDS = ("external_id", "lead_id", "account_id", "campaign_id", "channel_id", "type", "occurred_at")
@@ -426,9 +415,10 @@ def _match_natural_keys(plans: dict[int, dict], report: BatchReport) -> None:
             first[key] = i
 
 
-def _insert_touches(workspace, creates: list[tuple[int, dict]], report: BatchReport, now) -> None:
+def _insert_touches(workspace, creates: list[tuple[int, dict]], report: BatchReport, now) -> bool:
+    """Insert the new touches; returns whether one lost a race to a concurrent batch."""
     if not creates:
-        return
+        return False
     rows = []
     for _, values in creates:
         row = {"workspace_id": workspace.pk, "external_id": "", "campaign_id": None}
@@ -437,13 +427,16 @@ def _insert_touches(workspace, creates: list[tuple[int, dict]], report: BatchRep
     keyless = [(i, row) for (i, _), row in zip(creates, rows, strict=True) if not row["external_id"]]
     keyed.sort(key=lambda pair: pair[1]["external_id"])
     ids = insert_ignoring_conflicts(Touch, [row for _, row in keyed], key="external_id")
+    raced = False
     for i, row in keyed:
         if row["external_id"] in ids:
             report.succeed(i, "created", ids[row["external_id"]])
-        # else: a concurrent batch recorded it first; it stays open and is reported as such
+        else:  # a concurrent batch recorded it first: it stays open for the next pass
+            raced = True
     new_ids = insert_ignoring_conflicts(Touch, [row for _, row in keyless], key=None)
     for (i, _), new_id in zip(keyless, new_ids, strict=True):
         report.succeed(i, "created", new_id)
+    return raced
 
 
 def _backdate_first_touches(workspace, lead_ids: set[int], source: str, actor) -> None:

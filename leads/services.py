@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
 from funnel.stages import EventSource, Stage
-from sync.bulk import BatchReport, fail_open, fail_repeats, insert_ignoring_conflicts, parse_batch
+from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch
 from sync.interchange import Parsed
 from workspaces.models import Membership, Role
 from workspaces.scoping import ensure_same_workspace
@@ -128,9 +128,9 @@ def _references(parsed: list[Parsed], indexes: list[int]) -> tuple[dict[str, int
     """Accounts by external id and members by email, for the whole batch (one query each)."""
     from accounts.models import Account
 
-    keys = {parsed[i].values["account_external_id"] for i in indexes if "account_external_id" in parsed[i].values}
+    keys = given(parsed, indexes, "account_external_id")
     accounts = dict(Account.objects.filter(external_id__in=keys).values_list("external_id", "id")) if keys else {}
-    owners = member_ids_by_email(parsed[i].values["owner_email"] for i in indexes if "owner_email" in parsed[i].values)
+    owners = member_ids_by_email(given(parsed, indexes, "owner_email"))
     return accounts, owners
 
 
@@ -168,8 +168,8 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
     todo = report.open_indexes()
     now = timezone.now()
     by_id, by_email, by_external = _fetch_existing(
-        emails={parsed[i].values["email"] for i in todo if "email" in parsed[i].values},
-        external_ids={parsed[i].values["external_id"] for i in todo if "external_id" in parsed[i].values},
+        emails=given(parsed, todo, "email"),
+        external_ids=given(parsed, todo, "external_id"),
     )
     if pinned is not None and pinned.pk not in by_id:
         by_id[pinned.pk] = Lead.objects.filter(pk=pinned.pk).values(*_EXISTING).get()

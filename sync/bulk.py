@@ -207,7 +207,7 @@ class PlainUpsert:
         by_key: dict[str, dict] = {key: {} for key in self.keys}
         columns = ("id", *self.fields)
         for key in self.keys:
-            wanted = {parsed[i].values[key] for i in todo if key in parsed[i].values}
+            wanted = given(parsed, todo, key)
             if wanted:
                 for row in self.model.objects.filter(**{f"{key}__in": wanted}).exclude(**{key: ""}).values(*columns):
                     rows[row["id"]] = row
@@ -323,3 +323,8 @@ class PlainUpsert:
     def _empty(self, name: str):
         model_field = self.model._meta.get_field(name)
         return None if model_field.null else ("" if isinstance(model_field, models.CharField) else model_field.default)
+
+
+def given(parsed: list[Parsed], indexes: list[int], name: str) -> set:
+    """The values the records at ``indexes`` give for ``name`` (one key's batch lookup)."""
+    return {parsed[i].values[name] for i in indexes if name in parsed[i].values}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from leads.models import Lead
 from leads.selectors import leads_by_reference
-from sync.bulk import BatchReport, fail_repeats, parse_batch
+from sync.bulk import BatchReport, fail_repeats, given, parse_batch
 from sync.interchange import Parsed, values_equal
 
 from ..interchange import OPPORTUNITIES, STAGE_EVENTS
@@ -52,11 +52,11 @@ def opportunities_upsert(
             if "external_id" not in parsed[i].values:
                 report.fail(i, {"external_id": ["Opportunities are matched on their external_id: send one."]})
     todo = report.open_indexes()
-    keys = {parsed[i].values["external_id"] for i in todo if "external_id" in parsed[i].values}
+    keys = given(parsed, todo, "external_id")
     existing = {o.external_id: o for o in Opportunity.objects.filter(external_id__in=keys)} if keys else {}
-    account_keys = {parsed[i].values["account_external_id"] for i in todo if "account_external_id" in parsed[i].values}
+    account_keys = given(parsed, todo, "account_external_id")
     accounts = {a.external_id: a for a in Account.objects.filter(external_id__in=account_keys)} if account_keys else {}
-    lead_keys = [parsed[i].values["lead_external_id"] for i in todo if "lead_external_id" in parsed[i].values]
+    lead_keys = given(parsed, todo, "lead_external_id")
     by_external, _ = leads_by_reference(external_ids=lead_keys, emails=[])
     leads = Lead.objects.in_bulk({row["id"] for row in by_external.values()})
     for i in todo:
@@ -145,8 +145,8 @@ def _update(workspace, target: Opportunity, p: Parsed, account, lead, actor, sou
         ("kind", p.values.get("kind"), target.kind),
         ("created_at", p.values.get("created_at"), target.created_at),
     )
-    for column, given, current in fixed:
-        if given is not None and given != current:
+    for column, sent, current in fixed:
+        if sent is not None and sent != current:
             errors[column] = [f"The {column} of an opportunity is part of its ledger and cannot change."]
     if target.closed_at and p.values.get("stage", target.stage) == target.stage:
         for column in ("closed_at", "lost_reason"):
@@ -216,10 +216,10 @@ def stage_events_upsert(*, workspace, records: list, actor=None, source: str = E
     parsed = parse_batch(STAGE_EVENTS, records, workspace, report)
     todo = report.open_indexes()
     by_external, by_email = leads_by_reference(
-        external_ids=[parsed[i].values["lead_external_id"] for i in todo if "lead_external_id" in parsed[i].values],
-        emails=[parsed[i].values["lead_email"] for i in todo if "lead_email" in parsed[i].values],
+        external_ids=given(parsed, todo, "lead_external_id"),
+        emails=given(parsed, todo, "lead_email"),
     )
-    keys = {parsed[i].values["opportunity_external_id"] for i in todo if "opportunity_external_id" in parsed[i].values}
+    keys = given(parsed, todo, "opportunity_external_id")
     opportunities = (
         dict(Opportunity.objects.filter(external_id__in=keys).values_list("external_id", "id")) if keys else {}
     )
