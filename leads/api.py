@@ -52,15 +52,15 @@ class LeadViewSetBase(ResourceViewSet):
         ids = {}
         for name in ("survivor_id", "loser_id"):
             value = data.get(name)
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
                 raise exceptions.ValidationError({name: ["The id of a lead (a whole number) is required."]})
             ids[name] = value
-        found = live_leads().in_bulk(list(ids.values()))
-        for name, lead_id in ids.items():
-            if lead_id not in found:
-                raise exceptions.NotFound(f"No lead #{lead_id} in this workspace ({name}).")
 
-        def write():
+        def write():  # looked up inside, so a replayed merge answers as the first did
+            found = live_leads().in_bulk(list(ids.values()))
+            for name, lead_id in ids.items():
+                if lead_id not in found:
+                    raise exceptions.NotFound(f"No lead #{lead_id} in this workspace ({name}).")
             try:
                 lead_merge(
                     workspace=self.workspace,

@@ -205,8 +205,12 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
                 f"not '{external_id}'."
             ]
         values = _resolved(p, accounts, owners, errors)
+        # the email or external id of a lead merged into this one: it already leads here, and
+        # the tombstone keeps it
         if target is not None and by_email.get(email, target["id"]) != target["id"]:
-            values.pop("email")  # the address of a lead merged into this one: it already leads here
+            values.pop("email")
+        if target is not None and by_external.get(external_id, target["id"]) != target["id"]:
+            values.pop("external_id")
         created_at = p.values.get("created_at")
         if created_at is not None and created_at > now + CLOCK_SKEW:
             errors["created_at"] = [f"{created_at.isoformat()} is in the future."]

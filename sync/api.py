@@ -8,6 +8,7 @@ Every write goes through the resource's upsert service (the same code as the CSV
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -93,15 +94,32 @@ def _page_size(request) -> int:
     raw = request.query_params.get("page_size")
     if raw is None:
         return settings.API_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= settings.API_MAX_PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= settings.API_MAX_PAGE_SIZE:
         raise exceptions.ValidationError(
             {"page_size": [f"A whole number from 1 to {settings.API_MAX_PAGE_SIZE} (got '{raw}')."]}
         )
     return int(raw)
 
 
+class FeedSchema(AutoSchema):
+    """A list answers one page object of the change feed (records, tombstones, cursor), not an
+    array of records: tell drf-spectacular so."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        if getattr(self.view, "action", None) == "list":
+            return False
+        return super()._is_list_view(serializer)
+
+    def get_operation_id(self) -> str:
+        operation_id = super().get_operation_id()
+        if getattr(self.view, "action", None) == "list":
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
+
+
 class ResourceViewSet(WorkspaceAPIView, viewsets.GenericViewSet):
     resource: Resource
+    schema = FeedSchema()
     since_field = "updated_at"
     lookup_value_regex = r"\d+"
     actions = {
@@ -164,7 +182,10 @@ class ResourceViewSet(WorkspaceAPIView, viewsets.GenericViewSet):
         return ZoneInfo(self.workspace.timezone)
 
     def _pk(self) -> int:
-        return int(self.kwargs[self.lookup_field])
+        pk = int(self.kwargs[self.lookup_field])
+        if pk >= 2**63:  # beyond any row (and any database integer)
+            raise exceptions.NotFound(f"No {self.resource.label} #{pk} in this workspace.")
+        return pk
 
     def _object(self):
         target = self.get_queryset().filter(pk=self._pk()).first()
@@ -233,10 +254,9 @@ class UpdateMixin:
     def partial_update(self, request, *args, **kwargs):
         body = request.body
         record = self._object_body(request)
-        target = self._object()
 
         def write():
-            result = self._upsert([record], pinned=target, clear_blanks=True).results[0]
+            result = self._upsert([record], pinned=self._object(), clear_blanks=True).results[0]
             if result["status"] == "error":
                 raise exceptions.ValidationError(result["errors"])
             return status.HTTP_200_OK, self._representation(result["id"])
@@ -247,11 +267,10 @@ class UpdateMixin:
 class DeleteMixin:
     def destroy(self, request, *args, **kwargs):
         body = request.body
-        target = self._object()
 
-        def write():
+        def write():  # the record is looked up inside, so a replayed delete answers as the first did
             try:
-                self.resource.delete(workspace=self.workspace, record=target, actor=self.actor)
+                self.resource.delete(workspace=self.workspace, record=self._object(), actor=self.actor)
             except DjangoValidationError as error:
                 raise Conflict(" ".join(error.messages)) from None
             return status.HTTP_204_NO_CONTENT, None

@@ -40,10 +40,13 @@ class Cursor:
         try:
             raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             version, record_id, tomb_version, tomb_id, since = raw
-            if not all(isinstance(n, int) for n in (version, record_id, tomb_version, tomb_id)):
+            numbers = (version, record_id, tomb_version, tomb_id)
+            if not all(isinstance(n, int) and not isinstance(n, bool) and -1 <= n < 2**63 for n in numbers):
                 raise ValueError
+            if since is not None:
+                dt.datetime.fromisoformat(since)  # a str, and an instant
             return cls(version, record_id, tomb_version, tomb_id, since)
-        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
             raise ValidationError({"cursor": ["Not a cursor this API gave out; start again without one."]}) from None
 
 

@@ -29,7 +29,7 @@ class IdempotencyKeyReused(APIException):
 
 
 def _principal(request) -> str:
-    return f"key:{request.auth.pk}" if request.membership is None else f"user:{request.user.pk}"
+    return f"key:{request.auth.prefix}" if request.membership is None else f"user:{request.user.pk}"
 
 
 def _retryable(error: OperationalError) -> bool:

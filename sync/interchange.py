@@ -74,6 +74,8 @@ def _text(column: Column, value) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or (isinstance(value, int) and column.kind != ID):
         raise Invalid("Must be text.")
     text = str(value).strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold it; nothing sends it on purpose
+        raise Invalid("Contains a NUL character (\\x00).")
     if len(text) > column.max_length:
         raise Invalid(f"At most {column.max_length} characters (this has {len(text)}).")
     return text
@@ -91,7 +93,7 @@ def _integer(column: Column, value) -> int:
         raise Invalid("Must be a whole number.")
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # not '²' or other digits int() refuses
             raise Invalid(f"'{value}' is not a whole number.")
     if not isinstance(value, int | float | str):
         raise Invalid("Must be a whole number.")
@@ -114,10 +116,9 @@ def _decimal(column: Column, value) -> decimal.Decimal:
         raise Invalid(f"'{value}' is not a number.")
     if amount < 0:
         raise Invalid(f"Cannot be below zero (got {value}).")
-    amount = amount.quantize(CENT, rounding=decimal.ROUND_HALF_UP)
     if amount > MAX_AMOUNT:
         raise Invalid(f"At most {MAX_AMOUNT}.")
-    return amount
+    return amount.quantize(CENT, rounding=decimal.ROUND_HALF_UP)
 
 
 def _date(column: Column, value) -> dt.date:
