@@ -121,6 +121,8 @@ class FunnelMetricsView(MetricsView):
         responses={200: METRICS_ANSWER, 400: ERRORS, 409: ERRORS},
     )
     def get(self, request, *args, **kwargs):
+        """The numbers of `python manage.py report funnel`, from the latest snapshot: one row per stage (with
+        the breakdown and its key in front when `by` is given), and the exits and headline rates."""
         filters = self.filters(request)
         horizon = request.query_params.get("horizon")
         try:
@@ -152,6 +154,8 @@ class AttributionMetricsView(MetricsView):
         responses={200: METRICS_ANSWER, 400: ERRORS, 409: ERRORS},
     )
     def get(self, request, *args, **kwargs):
+        """The numbers of `python manage.py report attribution`, from the latest snapshot: per channel or
+        campaign, the credited conversions and value of the model at the level."""
         filters = self.filters(request)
         missing = [name for name in ("model", "level") if not request.query_params.get(name)]
         if missing:

@@ -42,6 +42,10 @@ class LeadViewSetBase(ResourceViewSet):
 
     @extend_schema(
         summary="Merge two leads: touches, stage events and opportunities move to the survivor",
+        description=(
+            "The survivor keeps its values and takes the loser's where its own are empty; the loser becomes a "
+            "tombstone pointing at it, so its email and external_id lead to the survivor from now on."
+        ),
         request=MERGE_BODY,
         responses={200: RESOURCES["leads"].spec.output_serializer(), 400: ERRORS, 404: ERRORS, 422: ERRORS},
     )

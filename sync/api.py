@@ -308,11 +308,23 @@ def resource_viewset(
     )
     schemas = {
         "list": extend_schema(
-            summary=f"List {name} (the change feed)", parameters=FEED_PARAMETERS, responses={200: page, 400: ERRORS}
+            summary=f"List {name} (the change feed)",
+            description=(
+                "Records in the order they were written (commit order), with the tombstones of deleted and "
+                "merged ones. Follow `next` while `has_more` is true; keep the last `cursor` and ask with it "
+                "later for what changed since: a record comes again only when it was written again."
+            ),
+            parameters=FEED_PARAMETERS,
+            responses={200: page, 400: ERRORS},
         ),
-        "retrieve": extend_schema(summary=f"One {resource.label}", responses={200: record, 404: ERRORS}),
+        "retrieve": extend_schema(
+            summary=f"One {resource.label}",
+            description="By our id. An id of another workspace answers 404, as one that does not exist.",
+            responses={200: record, 404: ERRORS},
+        ),
         "export": extend_schema(
             summary=f"All {name} as CSV",
+            description="Every record the filters select, in the interchange columns, streamed in id order.",
             responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="the interchange columns")},
         ),
     }
@@ -322,18 +334,28 @@ def resource_viewset(
         schemas |= {
             "create": extend_schema(
                 summary=f"Create a {resource.label}, or update the one it matches ({resource.spec.matched_on})",
+                description=(
+                    "An upsert of one record: 201 when it was created, 200 when it matched one (updated or "
+                    "unchanged). Fields left out or sent empty are left as they are."
+                ),
                 request=incoming,
                 parameters=[idempotency],
                 responses={201: record, 200: record, 400: ERRORS, 422: ERRORS},
             ),
             "partial_update": extend_schema(
                 summary=f"Change a {resource.label} (an empty value clears a field)",
+                description="Only the fields sent change; a field sent empty or null is cleared where it may be.",
                 request=incoming,
                 parameters=[idempotency],
                 responses={200: record, 400: ERRORS, 404: ERRORS, 422: ERRORS},
             ),
             "bulk": extend_schema(
                 summary=f"Upsert up to 1,000 {name}, matched on {resource.spec.matched_on}",
+                description=(
+                    "Validated together, written in one transaction; one bad record never fails the others. "
+                    "Each result gives the record's index, its status (created, updated, unchanged, error), "
+                    "its id and its errors by field. Sending the same batch again changes nothing."
+                ),
                 request=bulk_body,
                 parameters=[idempotency],
                 responses={200: BULK_ANSWER, 400: ERRORS, 413: ERRORS, 422: ERRORS},
@@ -343,6 +365,7 @@ def resource_viewset(
         allowed.append("destroy")
         schemas["destroy"] = extend_schema(
             summary=f"Delete a {resource.label}",
+            description=resource.delete_help,
             parameters=[idempotency],
             responses={204: None, 404: ERRORS, 409: ERRORS},
         )

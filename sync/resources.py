@@ -40,8 +40,9 @@ class Resource:
     values: tuple[str, ...]  # the columns read for output, in spec.output_names order
     rows: Callable[[], QuerySet]
     upsert: Callable | None  # None: read only
-    delete: Callable | None = None  # a service taking (workspace=, <model name>=, actor=)
+    delete: Callable | None = None  # a service taking (workspace=, record=, actor=)
     label: str = "record"
+    delete_help: str = ""
 
     def output_names(self) -> tuple[str, ...]:
         return self.spec.output_names
@@ -60,6 +61,8 @@ RESOURCES: dict[str, Resource] = {
             accounts_upsert,
             lambda *, workspace, record, actor=None: account_delete(workspace=workspace, account=record),
             "account",
+            "Deletes an account nothing refers to any more (409 while it has leads, touches, deals or contracts); "
+            "the change feed shows a tombstone.",
         ),
         Resource(
             "leads",
@@ -71,6 +74,8 @@ RESOURCES: dict[str, Resource] = {
             leads_upsert,
             lambda *, workspace, record, actor=None: lead_erase(workspace=workspace, lead=record, actor=actor),
             "lead",
+            "Erases the person's personal data (email, names, phone): they leave every list and the change feed "
+            "shows a tombstone; their touches and stage history stay, so history and metrics stay right.",
         ),
         Resource(
             "campaigns",
@@ -82,6 +87,7 @@ RESOURCES: dict[str, Resource] = {
             campaigns_upsert,
             lambda *, workspace, record, actor=None: campaign_delete(workspace=workspace, campaign=record),
             "campaign",
+            "Deletes a campaign no touch names (409 otherwise: it is part of the attribution history).",
         ),
         Resource(
             "touches",
