@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from attribution.rules import MODELS
 from sync.api import ERRORS, Conflict, identifiers, resource_viewset
+from sync.interchange import shown
 from sync.resources import RESOURCES
 from workspaces.api import WorkspaceAPIView
 from workspaces.permissions import Action
@@ -94,7 +95,7 @@ class MetricsView(WorkspaceAPIView, GenericAPIView):
         unknown = sorted(set(request.query_params) - set(self.known))
         if unknown:
             raise exceptions.ValidationError(
-                {name: [f"Unknown parameter. Known: {', '.join(self.known)}."] for name in unknown}
+                {shown(name): [f"Unknown parameter. Known: {', '.join(self.known)}."] for name in unknown}
             )
         return Filters(date_from=_date(request, "from"), date_to=_date(request, "to"))
 

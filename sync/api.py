@@ -29,7 +29,7 @@ from workspaces.scoping import scopes_disabled
 from .csvio import export_csv
 from .feed import Cursor, feed_page, parse_since
 from .idempotency import run_write
-from .interchange import output_rows
+from .interchange import output_rows, shown
 from .resources import Resource
 
 
@@ -236,7 +236,7 @@ class WriteMixin:
         if not isinstance(records, list):
             raise exceptions.ValidationError({"records": ['Send {"records": [...]}: a list of records.']})
         if isinstance(data, dict) and set(data) - {"records"}:
-            raise exceptions.ValidationError({k: ["Unknown field."] for k in set(data) - {"records"}})
+            raise exceptions.ValidationError({shown(k): ["Unknown field."] for k in set(data) - {"records"}})
         if len(records) > settings.API_MAX_BATCH:
             raise exceptions.ValidationError(
                 {"records": [f"At most {settings.API_MAX_BATCH} records per request; this has {len(records)}."]}

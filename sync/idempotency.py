@@ -9,6 +9,7 @@ are retried here, a few times, from the start.
 """
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 
@@ -60,7 +61,7 @@ def run_write(request, write: Callable[[], tuple[int, object]], body: bytes) -> 
                     )
                 code, data = write()
                 if key:
-                    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=code, response=data)
+                    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=code, response=json.dumps(data))
                 return Response(data, status=code)
         except IntegrityError:
             if not key or attempt == ATTEMPTS - 1:
@@ -82,6 +83,6 @@ def _replay(request, key: str, digest: str) -> Response | None:
             f"The Idempotency-Key '{key}' was used for another request (another body or endpoint); "
             "use a new key for a new request."
         )
-    response = Response(record.response, status=record.status_code)
+    response = Response(json.loads(record.response) if record.response else None, status=record.status_code)
     response["Idempotent-Replayed"] = "true"
     return response

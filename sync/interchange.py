@@ -44,6 +44,13 @@ class Invalid(ValueError):
     """A value that cannot be taken; the message says why."""
 
 
+def shown(value, limit: int = 60) -> str:
+    """A sent value as an error message quotes it: control characters escaped (a NUL cannot be
+    stored or shown), and cut short, so a message never carries more than a glimpse of it."""
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else "?" for c in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -94,7 +101,7 @@ def _integer(column: Column, value) -> int:
     if isinstance(value, str):
         value = value.strip()
         if not (value.isascii() and value.isdigit()):  # not '²' or other digits int() refuses
-            raise Invalid(f"'{value}' is not a whole number.")
+            raise Invalid(f"'{shown(value)}' is not a whole number.")
     if not isinstance(value, int | float | str):
         raise Invalid("Must be a whole number.")
     number = int(value)
@@ -111,11 +118,11 @@ def _decimal(column: Column, value) -> decimal.Decimal:
     try:
         amount = decimal.Decimal(str(value).strip())
     except decimal.InvalidOperation:
-        raise Invalid(f"'{value}' is not a number, such as 1250 or 1250.50.") from None
+        raise Invalid(f"'{shown(value)}' is not a number, such as 1250 or 1250.50.") from None
     if not amount.is_finite():
-        raise Invalid(f"'{value}' is not a number.")
+        raise Invalid(f"'{shown(value)}' is not a number.")
     if amount < 0:
-        raise Invalid(f"Cannot be below zero (got {value}).")
+        raise Invalid(f"Cannot be below zero (got {shown(value)}).")
     if amount > MAX_AMOUNT:
         raise Invalid(f"At most {MAX_AMOUNT}.")
     return amount.quantize(CENT, rounding=decimal.ROUND_HALF_UP)
@@ -127,7 +134,7 @@ def _date(column: Column, value) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise Invalid(f"'{value}' is not a date in ISO 8601 form (2026-01-31).") from None
+        raise Invalid(f"'{shown(value)}' is not a date in ISO 8601 form (2026-01-31).") from None
 
 
 def parse_datetime(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -140,12 +147,12 @@ def parse_datetime(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise Invalid(
-            f"'{value}' is not an ISO 8601 timestamp (2026-01-31T14:00:00Z, or 2026-01-31 for midnight)."
+            f"'{shown(value)}' is not an ISO 8601 timestamp (2026-01-31T14:00:00Z, or 2026-01-31 for midnight)."
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     if not dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= moment <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
-        raise Invalid(f"'{value}' is outside the years 1900 to 2200.")
+        raise Invalid(f"'{shown(value)}' is outside the years 1900 to 2200.")
     return moment
 
 
@@ -210,7 +217,7 @@ class Spec:
             column = columns.get(name)
             if column is None:
                 if name not in self._ignored:
-                    parsed.errors[str(name)] = [f"Unknown field. Known fields: {', '.join(self.names)}."]
+                    parsed.errors[shown(name)] = [f"Unknown field. Known fields: {', '.join(self.names)}."]
                 continue
             if value is None or (isinstance(value, str) and not value.strip()):
                 parsed.blanks.add(name)

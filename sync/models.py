@@ -48,7 +48,8 @@ class IdempotencyRecord(WorkspaceOwned):
     path = models.CharField(max_length=500)
     body_sha256 = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
-    response = models.JSONField(null=True)
+    # JSON as text: PostgreSQL's jsonb refuses \u0000 in a string, and the answer quotes what was sent
+    response = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -113,3 +113,22 @@ def test_without_a_key_a_resent_single_create_matches_the_lead(workspace, api):
     assert first.json()["id"] == again.json()["id"]
     assert count(workspace, Lead) == 1
     assert count(workspace, StageEvent) == 1
+
+
+def test_an_answer_quoting_a_control_character_is_kept_and_replayed(workspace, api):
+    """The answer quotes what was sent; a NUL in it made PostgreSQL's jsonb refuse to store the
+    answer (a 500) until it was kept as text and quoted values were escaped."""
+    records = [{"name": "Acme", "employees": "12\u0000"}, {"name": "Beta", "domain": "beta.example"}]
+    first = send_bulk(api, "accounts", records, HTTP_IDEMPOTENCY_KEY="nul-1")
+    assert first.status_code == 200
+    assert first.json()["results"][0]["errors"] == {"employees": ["'12\\x00' is not a whole number."]}
+    again = send_bulk(api, "accounts", records, HTTP_IDEMPOTENCY_KEY="nul-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
+def test_a_long_or_odd_value_is_quoted_short_and_escaped():
+    from sync.interchange import shown
+
+    assert shown("a\u0000b\tc") == "a\\x00b\\x09c"
+    assert shown("x" * 100) == "x" * 59 + "…"
