@@ -62,18 +62,19 @@ def touch_record(
     )
     touch.full_clean(exclude=["workspace", "lead", "account", "campaign", "channel"])
     touch.save()
-    touches_after_recording(workspace=workspace, lead_ids={lead.pk}, source=source, actor=actor)
+    touches_after_recording(workspace=workspace, recorded={lead.pk: touch.occurred_at}, source=source, actor=actor)
     return touch
 
 
-def touches_after_recording(*, workspace, lead_ids: set[int], source: str, actor=None) -> None:
+def touches_after_recording(*, workspace, recorded: dict[int, dt.datetime | None], source: str, actor=None) -> None:
     """The product's rules after touches were recorded, whoever recorded them: a touch older
     than anything known of its person is their entry into ``touched``; the leads are rescored
-    (and may become MQLs and be handed off)."""
+    (and may become MQLs and be handed off). ``recorded``: per lead touched, the earliest time
+    among its touches just written (None: only moved away from it)."""
     from leads.services import leads_rescore
 
-    _backdate_first_touches(workspace, lead_ids, source, actor)
-    leads_rescore(workspace=workspace, lead_ids=lead_ids, source=source)
+    _backdate_first_touches(workspace, {k: v for k, v in recorded.items() if v is not None}, source, actor)
+    leads_rescore(workspace=workspace, lead_ids=set(recorded), source=source)
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -312,7 +313,13 @@ def _touches_pass(workspace, parsed, report, source, pinned, clear_blanks, actor
         plans[i] = {"target": target, "values": values}
     _match_natural_keys(plans, report)
     now = timezone.now()
-    creates, updates, touched = [], [], set()
+    creates, updates = [], []
+    touched: dict[int, dt.datetime | None] = {}
+
+    def note(lead_id: int, occurred_at: dt.datetime | None) -> None:
+        earlier = touched.get(lead_id)
+        touched[lead_id] = occurred_at if earlier is None else min(earlier, occurred_at or earlier)
+
     for i, plan in plans.items():
         target, values = plan["target"], plan["values"]
         if target is None:
@@ -321,14 +328,17 @@ def _touches_pass(workspace, parsed, report, source, pinned, clear_blanks, actor
         changes = {k: v for k, v in values.items() if not values_equal(target.get(k), v)}
         if changes:
             updates.append(Touch(pk=target["id"], updated_at=now, **({k: target[k] for k in _TOUCH_FIELDS} | changes)))
-            touched |= {target["lead_id"], values.get("lead_id", target["lead_id"])}
+            note(target["lead_id"], None)
+            note(values.get("lead_id", target["lead_id"]), values.get("occurred_at", target["occurred_at"]))
         report.succeed(i, "updated" if changes else "unchanged", target["id"])
     raced = _insert_touches(workspace, creates, report, now)
-    touched |= {values["lead_id"] for i, values in creates if not report.failed(i) and report.results[i]}
+    for i, values in creates:
+        if report.results[i] is not None and not report.failed(i):
+            note(values["lead_id"], values["occurred_at"])
     if updates:
         Touch.objects.bulk_update(updates, [*_TOUCH_FIELDS, "updated_at"], batch_size=500)
     if touched:
-        touches_after_recording(workspace=workspace, lead_ids=touched, source=source, actor=actor)
+        touches_after_recording(workspace=workspace, recorded=touched, source=source, actor=actor)
     return raced
 
 
@@ -439,21 +449,21 @@ def _insert_touches(workspace, creates: list[tuple[int, dict]], report: BatchRep
     return raced
 
 
-def _backdate_first_touches(workspace, lead_ids: set[int], source: str, actor) -> None:
-    """A person's first touch is their entry into ``touched``: where a lead's earliest touch is
-    older than its first ledger row, that entry is imported (history: ``ledger_import``)."""
+def _backdate_first_touches(workspace, earliest: dict[int, dt.datetime], source: str, actor) -> None:
+    """A person's first touch is their entry into ``touched``: where a touch just written is
+    older than its lead's first ledger row, that entry is imported (history: ``ledger_import``).
+    Only the touches just written are compared: every older one was, when it was written."""
     from funnel.models import StageEvent
     from funnel.services import HistoryEntry, ledger_import
 
+    if not earliest:
+        return
     first_event = dict(
-        StageEvent.objects.filter(lead_id__in=lead_ids).values_list("lead_id").annotate(t=Min("entered_at")).order_by()
-    )
-    first_touch = dict(
-        Touch.objects.filter(lead_id__in=lead_ids).values_list("lead_id").annotate(t=Min("occurred_at")).order_by()
+        StageEvent.objects.filter(lead_id__in=earliest).values_list("lead_id").annotate(t=Min("entered_at")).order_by()
     )
     entries = [
         HistoryEntry(lead_id, Stage.TOUCHED, touched_at)
-        for lead_id, touched_at in first_touch.items()
+        for lead_id, touched_at in earliest.items()
         if lead_id in first_event and touched_at < first_event[lead_id]
     ]
     if entries:
