@@ -5,6 +5,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from funnel.stages import EventSource, Stage
+from leads.selectors import leads_by_reference, referenced_lead
 from sync.bulk import (
     BatchReport,
     PlainUpsert,
@@ -247,7 +248,6 @@ _EXISTING_TOUCH = ("id", "external_id", "lead_id", "account_id", "campaign_id", 
 @transaction.atomic
 def _touches_pass(workspace, parsed, report, source, pinned, clear_blanks, actor) -> bool:
     from leads.models import Lead
-    from leads.selectors import leads_by_reference
 
     todo = report.open_indexes()
     by_external, by_email = leads_by_reference(
@@ -348,22 +348,7 @@ _TOUCH_FIELDS = ("external_id", "lead_id", "account_id", "campaign_id", "channel
 def _touch_values(p: Parsed, by_external, by_email, campaigns, channels, errors, target) -> dict:
     given = p.values
     values = {name: given[name] for name in ("external_id", "type", "occurred_at") if name in given}
-    lead = None
-    if "lead_external_id" in given:
-        lead = by_external.get(given["lead_external_id"])
-        if lead is None:
-            errors["lead_external_id"] = [
-                f"No lead with the external_id '{given['lead_external_id']}' in this workspace."
-            ]
-    if "lead_email" in given:
-        by_mail = by_email.get(given["lead_email"])
-        if by_mail is None:
-            errors["lead_email"] = [f"No lead with the email {given['lead_email']} in this workspace."]
-        elif lead is not None and by_mail["id"] != lead["id"]:
-            errors["lead_email"] = [
-                f"{given['lead_email']} is lead #{by_mail['id']}, but lead_external_id names lead #{lead['id']}."
-            ]
-        lead = lead or by_mail
+    lead = referenced_lead(given, by_external, by_email, errors)
     if lead is not None:
         if lead["erased_at"] is not None:
             errors["lead_external_id"] = ["That lead's personal data was erased; it takes no new touches."]

@@ -1,42 +1,71 @@
 from .models import Lead
 
-_REFERENCE_FIELDS = ("id", "email", "external_id", "account_id", "erased_at", "merged_into_id")
+REFERENCE_FIELDS = ("id", "email", "external_id", "account_id", "erased_at", "merged_into_id")
 
 
-def leads_by_reference(*, external_ids, emails) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The leads that records name by ``lead_external_id`` or ``lead_email``, in one query per
-    key, each followed to its survivor when it was merged: (by external id, by email), each
-    value a dict of ``_REFERENCE_FIELDS``."""
+def leads_by_keys(*, emails, external_ids, fields=REFERENCE_FIELDS) -> tuple[dict[int, dict], dict, dict]:
+    """The leads with these emails and external ids, in one query per key (the explicit
+    non-empty test lets PostgreSQL use the partial unique indexes), plus the survivors of any
+    merged among them: (rows by id, id by email, id by external id). Ids are the rows found,
+    which may be tombstones: ``survivor`` follows them."""
     rows: dict[int, dict] = {}
-    by_external: dict[str, int] = {}
     by_email: dict[str, int] = {}
-    if external_ids:
-        for row in (
-            Lead.objects.filter(external_id__in=set(external_ids)).exclude(external_id="").values(*_REFERENCE_FIELDS)
-        ):
-            rows[row["id"]] = row
-            by_external[row["external_id"]] = row["id"]
+    by_external: dict[str, int] = {}
     if emails:
-        for row in Lead.objects.filter(email__in=set(emails)).exclude(email="").values(*_REFERENCE_FIELDS):
+        for row in Lead.objects.filter(email__in=set(emails)).exclude(email="").values(*fields):
             rows[row["id"]] = row
             by_email[row["email"]] = row["id"]
+    if external_ids:
+        for row in Lead.objects.filter(external_id__in=set(external_ids)).exclude(external_id="").values(*fields):
+            rows[row["id"]] = row
+            by_external[row["external_id"]] = row["id"]
     for _ in range(5):  # a survivor may itself have been merged later
         missing = {row["merged_into_id"] for row in rows.values() if row["merged_into_id"]} - set(rows)
         if not missing:
             break
-        for row in Lead.objects.filter(pk__in=missing).values(*_REFERENCE_FIELDS):
+        for row in Lead.objects.filter(pk__in=missing).values(*fields):
             rows[row["id"]] = row
+    return rows, by_email, by_external
 
-    def survivor(lead_id: int) -> dict | None:
-        row = rows.get(lead_id)
-        while row is not None and row["merged_into_id"]:
-            row = rows.get(row["merged_into_id"])
-        return row
 
+def survivor(rows: dict[int, dict], lead_id: int | None) -> dict | None:
+    """The lead a (possibly merged) lead id leads to."""
+    row = rows.get(lead_id) if lead_id else None
+    while row is not None and row["merged_into_id"]:
+        row = rows.get(row["merged_into_id"])
+    return row
+
+
+def leads_by_reference(*, external_ids, emails) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The leads that records name by ``lead_external_id`` or ``lead_email``, each followed to
+    its survivor: (by external id, by email), each value a dict of ``REFERENCE_FIELDS``."""
+    rows, by_email, by_external = leads_by_keys(emails=emails, external_ids=external_ids)
     return (
-        {key: row for key, lead_id in by_external.items() if (row := survivor(lead_id))},
-        {key: row for key, lead_id in by_email.items() if (row := survivor(lead_id))},
+        {key: row for key, lead_id in by_external.items() if (row := survivor(rows, lead_id))},
+        {key: row for key, lead_id in by_email.items() if (row := survivor(rows, lead_id))},
     )
+
+
+def referenced_lead(given: dict, by_external: dict, by_email: dict, errors: dict) -> dict | None:
+    """The lead a record names by ``lead_external_id`` and/or ``lead_email`` (both: the same
+    one), or None with the reason in ``errors``."""
+    lead = None
+    if "lead_external_id" in given:
+        lead = by_external.get(given["lead_external_id"])
+        if lead is None:
+            errors["lead_external_id"] = [
+                f"No lead with the external_id '{given['lead_external_id']}' in this workspace."
+            ]
+    if "lead_email" in given:
+        by_mail = by_email.get(given["lead_email"])
+        if by_mail is None:
+            errors["lead_email"] = [f"No lead with the email {given['lead_email']} in this workspace."]
+        elif lead is not None and by_mail["id"] != lead["id"]:
+            errors["lead_email"] = [
+                f"{given['lead_email']} is lead #{by_mail['id']}, but lead_external_id names lead #{lead['id']}."
+            ]
+        lead = lead or by_mail
+    return lead
 
 
 def live_leads():

@@ -18,6 +18,7 @@ from .interchange import LEADS
 from .models import Lead, LeadMerge
 from .normalize import normalize_email
 from .scoring import lead_score
+from .selectors import leads_by_keys, survivor
 
 # Copied as they are from a record to the lead.
 PLAIN_FIELDS = ("first_name", "last_name", "title", "seniority", "department", "phone")
@@ -93,37 +94,6 @@ _EXISTING = (
 )
 
 
-def _fetch_existing(*, emails, external_ids) -> tuple[dict, dict, dict]:
-    """The leads of the batch, by email and by external id, in one query per key (the explicit
-    non-empty test lets PostgreSQL use the partial unique indexes), then the survivors of any
-    merged ones."""
-    by_id: dict[int, dict] = {}
-    by_email: dict[str, int] = {}
-    by_external: dict[str, int] = {}
-    if emails:
-        for row in Lead.objects.filter(email__in=emails).exclude(email="").values(*_EXISTING):
-            by_id[row["id"]] = row
-            by_email[row["email"]] = row["id"]
-    if external_ids:
-        for row in Lead.objects.filter(external_id__in=external_ids).exclude(external_id="").values(*_EXISTING):
-            by_id[row["id"]] = row
-            by_external[row["external_id"]] = row["id"]
-    for _ in range(5):  # a survivor may itself have been merged later
-        missing = {row["merged_into_id"] for row in by_id.values() if row["merged_into_id"]} - set(by_id)
-        if not missing:
-            break
-        for row in Lead.objects.filter(pk__in=missing).values(*_EXISTING):
-            by_id[row["id"]] = row
-    return by_id, by_email, by_external
-
-
-def _survivor(by_id: dict, lead_id: int | None) -> dict | None:
-    row = by_id.get(lead_id) if lead_id else None
-    while row is not None and row["merged_into_id"]:
-        row = by_id.get(row["merged_into_id"])
-    return row
-
-
 def _references(parsed: list[Parsed], indexes: list[int]) -> tuple[dict[str, int], dict[str, int]]:
     """Accounts by external id and members by email, for the whole batch (one query each)."""
     from accounts.models import Account
@@ -167,7 +137,8 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
     """One pass over the open records; returns whether some new ones lost a race (and are open)."""
     todo = report.open_indexes()
     now = timezone.now()
-    by_id, by_email, by_external = _fetch_existing(
+    by_id, by_email, by_external = leads_by_keys(
+        fields=_EXISTING,
         emails=given(parsed, todo, "email"),
         external_ids=given(parsed, todo, "external_id"),
     )
@@ -181,9 +152,9 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
         p = parsed[i]
         errors: dict[str, list[str]] = {}
         external_id, email = p.values.get("external_id"), p.values.get("email")
-        by_ext = _survivor(by_id, by_external.get(external_id))
-        by_mail = _survivor(by_id, by_email.get(email))
-        target = _survivor(by_id, pinned.pk) if pinned is not None else by_ext or by_mail
+        by_ext = survivor(by_id, by_external.get(external_id))
+        by_mail = survivor(by_id, by_email.get(email))
+        target = survivor(by_id, pinned.pk) if pinned is not None else by_ext or by_mail
         if pinned is not None:
             if by_ext and by_ext["id"] != target["id"]:
                 errors["external_id"] = [f"external_id '{external_id}' belongs to another lead (#{by_ext['id']})."]

@@ -22,9 +22,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .models import Membership, WorkspaceAPIKey
+from .models import WorkspaceAPIKey
 from .permissions import Action, key_scope_can, role_can
 from .scoping import workspace_scope
+from .selectors import membership_of
 
 
 def resolve_workspace(request):
@@ -40,12 +41,7 @@ def resolve_workspace(request):
         return workspace
     if not header:
         raise exceptions.ParseError("Name the workspace in an X-Workspace header (its slug), or use an API key.")
-    membership = (
-        Membership.objects.with_scopes_disabled()
-        .select_related("workspace")
-        .filter(user=request.user, workspace__slug=header)
-        .first()
-    )
+    membership = membership_of(request.user, header)
     if membership is None:
         raise exceptions.NotFound("No such workspace.")
     request.workspace, request.membership = membership.workspace, membership

@@ -3,8 +3,8 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from .models import Membership
 from .scoping import scopes_disabled, workspace_scope
+from .selectors import membership_of
 
 
 class WorkspaceMiddleware:
@@ -31,12 +31,7 @@ class WorkspaceMiddleware:
             return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        membership = (
-            Membership.objects.with_scopes_disabled()
-            .select_related("workspace")
-            .filter(user=request.user, workspace__slug=slug)
-            .first()
-        )
+        membership = membership_of(request.user, slug)
         if membership is None:
             raise Http404("No such workspace.")
         request.workspace = membership.workspace

@@ -415,29 +415,19 @@ def opportunity_lose(
     if closed_at < locked.created_at:
         raise ValidationError({"closed_at": "A deal cannot close before it was created."})
     _save_opportunity(locked, opportunity, stage=OpportunityStage.LOST, closed_at=closed_at, lost_reason=reason)
-    if locked.kind == OpportunityKind.NEW_BUSINESS:
-        lead_stage_move(
-            workspace=workspace,
-            lead=locked.primary_lead,
-            to_stage=Stage.LOST,
-            actor=actor,
-            source=source,
-            entered_at=closed_at,
-            reason=reason,
-            note=note,
-            opportunity=locked,
-        )
-    elif locked.kind == OpportunityKind.RENEWAL:
+    if locked.kind == OpportunityKind.RENEWAL:
         local_close = timezone.localtime(closed_at, timezone.get_current_timezone()).date()
         current = _current_contract(workspace, locked.account_id, local_close)
         if current is not None:
             Contract.objects.filter(pk=current.pk).update(status=ContractStatus.CHURNED, updated_at=timezone.now())
             current.status = ContractStatus.CHURNED
         _emit(workspace, "contract.churned", _deal_payload(opportunity, current))
+    lead_stage = {OpportunityKind.NEW_BUSINESS: Stage.LOST, OpportunityKind.RENEWAL: Stage.CHURNED}.get(locked.kind)
+    if lead_stage:
         lead_stage_move(
             workspace=workspace,
             lead=locked.primary_lead,
-            to_stage=Stage.CHURNED,
+            to_stage=lead_stage,
             actor=actor,
             source=source,
             entered_at=closed_at,

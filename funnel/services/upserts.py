@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from leads.models import Lead
-from leads.selectors import leads_by_reference
+from leads.selectors import leads_by_reference, referenced_lead
 from sync.bulk import BatchReport, fail_repeats, given, parse_batch
 from sync.interchange import Parsed, values_equal
 
@@ -228,20 +228,7 @@ def stage_events_upsert(*, workspace, records: list, actor=None, source: str = E
         p = parsed[i]
         errors: dict[str, list[str]] = {}
         errors |= STAGE_EVENTS.missing_to_create(p)
-        lead = None
-        if "lead_external_id" in p.values:
-            lead = by_external.get(p.values["lead_external_id"])
-            if lead is None:
-                errors["lead_external_id"] = [
-                    f"No lead with the external_id '{p.values['lead_external_id']}' in this workspace."
-                ]
-        if "lead_email" in p.values:
-            by_mail = by_email.get(p.values["lead_email"])
-            if by_mail is None:
-                errors["lead_email"] = [f"No lead with the email {p.values['lead_email']} in this workspace."]
-            elif lead is not None and lead["id"] != by_mail["id"]:
-                errors["lead_email"] = [f"{p.values['lead_email']} is another lead than lead_external_id names."]
-            lead = lead or by_mail
+        lead = referenced_lead(p.values, by_external, by_email, errors)
         if lead is None and not errors.keys() & {"lead_external_id", "lead_email"}:
             errors["lead_external_id"] = ["A stage event names its lead: lead_external_id or lead_email."]
         opportunity_id = None
