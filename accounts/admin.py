@@ -1,8 +1,13 @@
 from django.contrib import admin
 
-from workspaces.admin_scoping import WorkspaceScopedAdmin
+from workspaces.admin_scoping import ScopedAdminForm, WorkspaceScopedAdmin
 
 from .models import Account, TargetList, TargetListMember
+from .normalize import normalize_domain
+
+
+class AccountAdminForm(ScopedAdminForm):
+    normalizers = {"domain": normalize_domain}
 
 
 @admin.register(Account)
@@ -12,6 +17,7 @@ class AccountAdmin(WorkspaceScopedAdmin):
     search_fields = ["name", "domain", "external_id"]
     readonly_fields = ["workspace", "created_at", "updated_at"]
     raw_id_fields = ["owner"]
+    form = AccountAdminForm
 
 
 @admin.register(TargetList)

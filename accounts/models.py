@@ -28,10 +28,16 @@ class Account(WorkspaceOwned, ChangeTracked):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "domain"], condition=~Q(domain=""), name="account_domain_unique"
+                fields=["workspace", "domain"],
+                condition=~Q(domain=""),
+                name="account_domain_unique",
+                violation_error_message="An account with this domain already exists in this workspace.",
             ),
             models.UniqueConstraint(
-                fields=["workspace", "external_id"], condition=~Q(external_id=""), name="account_external_id_unique"
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="account_external_id_unique",
+                violation_error_message="An account with this external_id already exists in this workspace.",
             ),
         ]
         indexes = [

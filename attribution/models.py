@@ -51,7 +51,10 @@ class Campaign(WorkspaceOwned, ChangeTracked):
         ordering = ["-start_date", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "external_id"], condition=~Q(external_id=""), name="campaign_external_id_unique"
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="campaign_external_id_unique",
+                violation_error_message="A campaign with this external_id already exists in this workspace.",
             ),
             models.CheckConstraint(
                 condition=Q(budget__gte=0),

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from workspaces.admin_scoping import ReadOnlyScopedAdmin
 
-from .models import Contract, Opportunity, StageEvent
+from .models import Contract, Opportunity, RecomputeState, Snapshot, StageEvent
 
 
 @admin.register(Opportunity)
@@ -32,3 +32,21 @@ class StageEventAdmin(ReadOnlyScopedAdmin):
     search_fields = ["lead__email", "reason", "note"]
     list_select_related = ["workspace", "lead", "actor"]
     show_full_result_count = False
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyScopedAdmin):
+    """The engine's results, written whole by one recompute (``manage.py recompute``)."""
+
+    list_display = ["started_at", "status", "progress_stage", "progress_percent", "duration_seconds", "workspace"]
+    list_filter = ["status"]
+    search_fields = ["error", "workspace__slug"]
+    exclude = ["arrays", "labels", "summary"]  # the numbers themselves: large, read by the reports
+
+
+@admin.register(RecomputeState)
+class RecomputeStateAdmin(ReadOnlyScopedAdmin):
+    """Whether a recompute runs for a workspace now, and whether another was asked for meanwhile."""
+
+    list_display = ["workspace", "running_since", "heartbeat_at", "pending"]
+    search_fields = ["workspace__slug"]

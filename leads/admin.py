@@ -1,8 +1,19 @@
 from django.contrib import admin
 
-from workspaces.admin_scoping import ReadOnlyScopedAdmin, WorkspaceScopedAdmin
+from workspaces.admin_scoping import ReadOnlyScopedAdmin, ScopedAdminForm, WorkspaceScopedAdmin
 
 from .models import Lead, LeadMerge
+from .normalize import normalize_email
+
+
+class LeadAdminForm(ScopedAdminForm):
+    normalizers = {"email": normalize_email}
+
+    def clean(self):
+        cleaned = super().clean()
+        if "email" in cleaned and not cleaned["email"] and self.instance.erased_at is None:
+            self.add_error("email", "An email address is required (only an erased person has none).")
+        return cleaned
 
 
 @admin.register(Lead)
@@ -18,6 +29,7 @@ class LeadAdmin(WorkspaceScopedAdmin):
     ]  # fmt: skip
     raw_id_fields = ["owner"]
     show_full_result_count = False
+    form = LeadAdminForm
 
 
 @admin.register(LeadMerge)

@@ -49,9 +49,17 @@ class Lead(WorkspaceOwned, ChangeTracked):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "email"], condition=~Q(email=""), name="lead_email_unique"),
             models.UniqueConstraint(
-                fields=["workspace", "external_id"], condition=~Q(external_id=""), name="lead_external_id_unique"
+                fields=["workspace", "email"],
+                condition=~Q(email=""),
+                name="lead_email_unique",
+                violation_error_message="A lead with this email already exists in this workspace (merge the two).",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="lead_external_id_unique",
+                violation_error_message="A lead with this external_id already exists in this workspace.",
             ),
         ]
         indexes = [

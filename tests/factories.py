@@ -50,7 +50,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return membership_add(**kwargs)
+        return membership_add(reset_password=True, **kwargs)  # as the shell commands do
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

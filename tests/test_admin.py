@@ -2,14 +2,17 @@
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts.models import Account
+from attribution.models import Campaign, Channel
 from funnel.models import StageEvent
 from leads.models import Lead
-from workspaces.models import Workspace, WorkspaceAPIKey
+from workspaces.models import Membership, Workspace, WorkspaceAPIKey
 from workspaces.scoping import workspace_scope
 
-from .factories import LeadFactory
+from .factories import AccountFactory, CampaignFactory, LeadFactory
 
 DOMAIN_MODELS = [
     m for m in admin.site._registry if m._meta.app_label in {"accounts", "leads", "attribution", "funnel", "sync"}
@@ -21,7 +24,7 @@ def test_every_domain_model_is_registered():
     assert names == {
         "Account", "TargetList", "TargetListMember", "Lead", "Channel", "Campaign", "Touch",
         "Opportunity", "Contract", "StageEvent", "LeadMerge", "Tombstone", "IdempotencyRecord", "Webhook",
-        "WebhookDelivery", "ImportJob", "WorkspaceAPIKey",
+        "WebhookDelivery", "ImportJob", "WorkspaceAPIKey", "Snapshot", "RecomputeState",
     }  # fmt: skip
 
 
@@ -69,3 +72,90 @@ def test_a_user_who_admins_no_workspace_cannot_enter(client, workspace, member_f
     client.force_login(membership.user)
     assert client.get(reverse("admin:leads_lead_changelist")).status_code == 403
     assert Workspace.objects.count() == 1
+
+
+def _post_change(client, obj, **changes):
+    """Submit the object's admin change form as the page shows it, with ``changes``."""
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form.initial.get(name)
+        if hasattr(value, "pk"):
+            value = value.pk
+        data[name] = "" if value is None else value
+    data.update(changes)
+    data["_save"] = "Save"
+    return client.post(url, data)
+
+
+def _errors(response) -> str:
+    assert response.status_code == 200, "the form should have been shown again with its errors"
+    return " ".join(str(e) for e in response.context["adminform"].form.errors.values())
+
+
+def test_a_membership_cannot_be_moved_to_another_workspace_in_the_admin(admin_of_acme, workspace, other_workspace):
+    """An admin of one workspace must not make themselves a member of another."""
+    membership = Membership.objects.with_scopes_disabled().get(user__email="boss@acme.test")
+    page = admin_of_acme.get(reverse("admin:workspaces_membership_change", args=[membership.pk]))
+    assert b"Globex" not in page.content
+    response = _post_change(admin_of_acme, membership, workspace=other_workspace.pk, role="admin")
+    assert response.status_code == 302
+    assert not Membership.objects.with_scopes_disabled().filter(workspace=other_workspace).exists()
+    assert Membership.objects.with_scopes_disabled().get(pk=membership.pk).workspace_id == workspace.pk
+
+
+def test_the_last_admin_cannot_be_demoted_in_the_admin(admin_of_acme):
+    membership = Membership.objects.with_scopes_disabled().get(user__email="boss@acme.test")
+    assert "last admin" in _errors(_post_change(admin_of_acme, membership, role="marketer"))
+    assert Membership.objects.with_scopes_disabled().get(pk=membership.pk).role == "admin"
+
+
+def test_a_duplicate_domain_or_email_in_the_admin_is_a_form_error_not_a_crash(admin_of_acme, workspace):
+    with workspace_scope(workspace):
+        first, second = AccountFactory(workspace=workspace), AccountFactory(workspace=workspace)
+        other = LeadFactory(workspace=workspace, email="other@acme.test")
+    assert "already exists" in _errors(_post_change(admin_of_acme, second, domain=first.domain.upper()))
+    lead = Lead.objects.with_scopes_disabled().get(email="mine@acme.test")
+    assert "already exists" in _errors(_post_change(admin_of_acme, lead, email=" OTHER@acme.test"))
+    assert "not a valid email" in _errors(_post_change(admin_of_acme, lead, email="Not An Email"))
+    assert "not a valid domain" in _errors(_post_change(admin_of_acme, second, domain="not a domain"))
+    assert Lead.objects.with_scopes_disabled().get(pk=lead.pk).email == "mine@acme.test"
+    assert other.email == "other@acme.test"
+
+
+def test_admin_edits_are_stored_normalized(admin_of_acme, workspace):
+    with workspace_scope(workspace):
+        account = AccountFactory(workspace=workspace)
+    assert _post_change(admin_of_acme, account, domain="HTTPS://WWW.New-Domain.COM/about").status_code == 302
+    assert Account.objects.with_scopes_disabled().get(pk=account.pk).domain == "new-domain.com"
+    lead = Lead.objects.with_scopes_disabled().get(email="mine@acme.test")
+    assert _post_change(admin_of_acme, lead, email="  Mine.New@ACME.test ").status_code == 302
+    assert Lead.objects.with_scopes_disabled().get(pk=lead.pk).email == "mine.new@acme.test"
+
+
+def test_the_admin_refuses_links_to_another_workspace(client, workspace, other_workspace, member_factory):
+    """A superuser sees every workspace's rows in one list; a campaign still takes only its own
+    workspace's channel, and an owner must be a member."""
+    superuser = get_user_model().objects.create_superuser("root@example.test", "pw-for-tests-1")
+    client.force_login(superuser)
+    outsider = member_factory(other_workspace, role="sales_rep", email="rep@globex.test").user
+    with workspace_scope(workspace):
+        campaign = CampaignFactory(workspace=workspace)
+    with workspace_scope(other_workspace):
+        their_channel = Channel.objects.get(slug="email")
+    errors = _errors(_post_change(client, campaign, channel=their_channel.pk))
+    assert "No such channel in this workspace" in errors
+    assert "not a member" in _errors(_post_change(client, campaign, owner=outsider.pk))
+    campaign = Campaign.objects.with_scopes_disabled().get(pk=campaign.pk)
+    assert campaign.channel.workspace_id == workspace.pk and campaign.owner_id is None
+
+
+def test_a_workspace_admin_is_offered_only_their_own_channels(admin_of_acme, workspace, other_workspace):
+    with workspace_scope(workspace):
+        campaign = CampaignFactory(workspace=workspace)
+    page = admin_of_acme.get(reverse("admin:attribution_campaign_change", args=[campaign.pk]))
+    choices = page.context["adminform"].form.fields["channel"].queryset
+    assert {c.workspace_id for c in choices} == {workspace.pk}

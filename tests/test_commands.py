@@ -55,3 +55,49 @@ def test_add_member_creates_the_login_and_changes_a_role(db):
 def test_add_member_to_a_missing_workspace_says_so(db):
     with pytest.raises(CommandError, match="No workspace with the slug 'nope'"):
         call_command("add_member", "--workspace", "nope", "--email", "a@b.test", "--role", "admin")
+
+
+def test_create_workspace_with_a_refused_admin_leaves_no_workspace(db):
+    with pytest.raises(CommandError, match="email"):
+        call_command(
+            "create_workspace", "--slug", "acme", "--name", "Acme", "--admin-email", "not-an-email"
+        )  # fmt: skip
+    assert not Workspace.objects.filter(slug="acme").exists()
+
+
+def test_create_workspace_refuses_a_weak_admin_password(db):
+    with pytest.raises(CommandError, match="too short"):
+        call_command(
+            "create_workspace", "--slug", "acme", "--name", "Acme", "--admin-email", "a@acme.test",
+            "--admin-password", "x",
+        )  # fmt: skip
+    assert not Workspace.objects.filter(slug="acme").exists()
+
+
+def test_add_member_may_reset_the_password_of_an_existing_login(db):
+    """The shell belongs to whoever runs the server: it may set a forgotten password."""
+    call_command("create_workspace", "--slug", "acme", "--name", "Acme")
+    call_command("add_member", "--workspace", "acme", "--email", "r@acme.test", "--role", "marketer",
+                 "--password", "first-pass-1")  # fmt: skip
+    call_command("add_member", "--workspace", "acme", "--email", "r@acme.test", "--role", "marketer",
+                 "--password", "second-pass-2")  # fmt: skip
+    assert authenticate(username="r@acme.test", password="second-pass-2") is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--workspace", "Bad_Slug!"], "slug"),
+        (["--today", "2026-13-01"], "is not a date"),
+    ],
+)
+def test_seed_demo_names_what_is_wrong_with_its_arguments(db, args, words):
+    with pytest.raises(CommandError, match=words):
+        call_command("seed_demo", "--leads", "10", *args)
+    assert not Workspace.objects.exclude(slug="demo").exists()
+
+
+def test_report_refuses_a_horizon_that_is_not_a_number_of_days(db):
+    call_command("create_workspace", "--slug", "acme", "--name", "Acme")
+    with pytest.raises(CommandError, match="not a number of days"):
+        call_command("report", "funnel", "--workspace", "acme", "--horizon", "nan", "--format", "json")

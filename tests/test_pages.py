@@ -163,6 +163,34 @@ def test_an_admin_adds_a_member_who_can_then_log_in(client, people, workspace):
     assert client.login(email="new.rep@acme.test", password="a-long-pass-1")
 
 
+def test_adding_a_person_of_another_workspace_with_a_password_cannot_take_over_their_login(
+    client, people, workspace, other_workspace, member_factory
+):
+    """An admin of one workspace "adding" a login that exists elsewhere must not set its password."""
+    victim = member_factory(other_workspace, role=Role.ADMIN, email="ceo@globex.test").user
+    login(client, people[Role.ADMIN])
+    url = reverse("members", kwargs={"workspace_slug": workspace.slug})
+    response = client.post(url, {"email": "ceo@globex.test", "role": "marketer", "password": "taken-over-1"})
+    assert response.status_code == 200
+    assert "already has a login" in " ".join(response.context["form"].errors["password"])
+    victim.refresh_from_db()
+    assert victim.check_password("pw-for-tests-1") and not victim.check_password("taken-over-1")
+    assert not Membership.objects.with_scopes_disabled().filter(workspace=workspace, user=victim).exists()
+    # Without a password the existing person is added, their login untouched.
+    assert client.post(url, {"email": "ceo@globex.test", "role": "marketer"}).status_code == 302
+    victim.refresh_from_db()
+    assert victim.check_password("pw-for-tests-1")
+
+
+def test_a_new_members_password_must_pass_the_password_rules(client, people, workspace):
+    login(client, people[Role.ADMIN])
+    url = reverse("members", kwargs={"workspace_slug": workspace.slug})
+    response = client.post(url, {"email": "short@acme.test", "role": "marketer", "password": "x"})
+    assert response.status_code == 200
+    assert "too short" in " ".join(response.context["form"].errors["password"])
+    assert not Membership.objects.with_scopes_disabled().filter(user__email="short@acme.test").exists()
+
+
 def test_adding_a_member_with_a_malformed_email_names_the_field(client, people, workspace):
     login(client, people[Role.ADMIN])
     url = reverse("members", kwargs={"workspace_slug": workspace.slug})

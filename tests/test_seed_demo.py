@@ -119,3 +119,16 @@ def test_new_rows_after_the_seed_get_fresh_ids():
         top = Lead.objects.order_by("-id").values_list("id", flat=True).first()
         lead = lead_create(workspace=workspace, email="new.person@example.test")
         assert lead.pk > top
+
+
+def test_a_reset_that_fails_while_loading_keeps_the_old_data(db, monkeypatch):
+    workspace = seed("demo", leads=50)
+    before = fingerprint(workspace)
+
+    def broken_load(**kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("funnel.management.commands.seed_demo.demo_load", broken_load)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        seed("demo", "--reset", leads=80)
+    assert fingerprint(workspace) == before

@@ -184,3 +184,14 @@ def test_ledger_rows_cannot_be_edited_or_deleted(scoped):
     with pytest.raises(AppendOnlyError):
         event.delete()
     assert StageEvent.objects.get(pk=event.pk).note == ""
+
+
+def test_the_service_itself_refuses_a_rejection_without_a_reason_and_an_unknown_source(scoped):
+    """Not only ``lead_reject``: every caller of the one service that moves a lead."""
+    lead, clock = lead_at(scoped, "mql")
+    with pytest.raises(ValidationError, match="needs a reason"):
+        lead_stage_move(workspace=scoped, lead=lead, to_stage="rejected", entered_at=clock())
+    with pytest.raises(ValidationError, match="Unknown source 'bogus'"):
+        lead_stage_move(workspace=scoped, lead=lead, to_stage="sal", entered_at=clock(), source="bogus")
+    assert Lead.objects.get(pk=lead.pk).stage == "mql"
+    assert not StageEvent.objects.filter(lead=lead, stage__in=["rejected", "sal"]).exists()

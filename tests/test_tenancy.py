@@ -1,4 +1,5 @@
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django_scopes.exceptions import ScopeError
 
@@ -16,7 +17,18 @@ from .factories import AccountFactory, CampaignFactory, LeadFactory
 WORKSPACE_OWNED = [Account, Lead, Channel, Campaign, Touch, Opportunity, Contract, StageEvent, Membership]
 
 
-@pytest.mark.parametrize("model", WORKSPACE_OWNED, ids=lambda m: m.__name__)
+# Every model that belongs to a workspace, found rather than listed, so a new one is covered too.
+EVERY_WORKSPACE_OWNED = sorted(
+    (m for m in apps.get_models() if any(f.name == "workspace" and f.is_relation for f in m._meta.fields)),
+    key=lambda m: m._meta.label,
+)
+
+
+def test_the_found_list_of_workspace_models_is_complete():
+    assert set(WORKSPACE_OWNED) <= set(EVERY_WORKSPACE_OWNED) and len(EVERY_WORKSPACE_OWNED) >= 20
+
+
+@pytest.mark.parametrize("model", EVERY_WORKSPACE_OWNED, ids=lambda m: m._meta.label)
 def test_an_unscoped_query_is_refused(db, model):
     with pytest.raises(ScopeError):
         list(model.objects.all())

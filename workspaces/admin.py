@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from rest_framework_api_key.admin import APIKey
 
-from .admin_scoping import ReadOnlyScopedAdmin, WorkspaceScopedAdmin, admin_workspace_ids
-from .models import Membership, User, Workspace, WorkspaceAPIKey
+from .admin_scoping import ReadOnlyScopedAdmin, ScopedAdminForm, WorkspaceScopedAdmin, admin_workspace_ids
+from .models import Membership, Role, User, Workspace, WorkspaceAPIKey
+from .services import last_admin_problem, membership_change_role
 
 # The library's own key model is unused (keys belong to a workspace: WorkspaceAPIKey).
 admin.site.unregister(APIKey)
@@ -58,12 +60,29 @@ class WorkspaceAdmin(admin.ModelAdmin):
         return False
 
 
+class MembershipAdminForm(ScopedAdminForm):
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        if self.instance.pk and self.instance.role == Role.ADMIN and role != Role.ADMIN:
+            problem = last_admin_problem(self.instance)
+            if problem:
+                raise ValidationError(problem)
+        return role
+
+
 @admin.register(Membership)
 class MembershipAdmin(WorkspaceScopedAdmin):
+    """Only the role changes here (through the service, which keeps a workspace's last admin);
+    people are added on the workspace's Members page or with ``add_member``."""
+
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "workspace__slug"]
-    raw_id_fields = ["user"]
+    readonly_fields = ["user", "workspace", "created_at"]
+    form = MembershipAdminForm
+
+    def save_model(self, request, obj, form, change):
+        membership_change_role(membership=Membership.objects.with_scopes_disabled().get(pk=obj.pk), role=obj.role)
 
 
 @admin.register(WorkspaceAPIKey)

@@ -2,9 +2,12 @@
 workspaces where they are an admin. (The middleware runs the admin with scopes disabled, so each
 ModelAdmin filters by workspace itself, here.)"""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from .models import Membership, Role
+from .models import Membership, Role, Workspace
 
 
 def admin_workspace_ids(user) -> list[int] | None:
@@ -18,9 +21,59 @@ def admin_workspace_ids(user) -> list[int] | None:
     )
 
 
+class ScopedAdminForm(forms.ModelForm):
+    """The checks an edit in the admin needs because the admin writes the row directly: the
+    workspace is a read-only field, so Django would leave it out of the unique checks (a
+    duplicate email or domain would reach the database as an IntegrityError, a 500); a related
+    record must be of the row's own workspace, and a person (an owner) one of its members;
+    ``normalizers`` store a field the way the product's services do."""
+
+    normalizers: dict = {}
+
+    def _workspace_id(self):
+        return getattr(self.instance, "workspace_id", None)
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.discard("workspace")
+        return exclude
+
+    def clean(self):
+        cleaned = super().clean()
+        workspace_id = self._workspace_id()
+        for name, normalize in self.normalizers.items():
+            if cleaned.get(name):
+                try:
+                    cleaned[name] = normalize(cleaned[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        if workspace_id is None:
+            return cleaned
+        User = get_user_model()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, User):
+                is_member = (
+                    Membership.objects.with_scopes_disabled().filter(workspace_id=workspace_id, user=value).exists()
+                )
+                if not is_member:
+                    self.add_error(name, f"{value.email} is not a member of this workspace.")
+            elif isinstance(value, Workspace):
+                if value.pk != workspace_id:
+                    self.add_error(name, "A record cannot move to another workspace.")
+            elif getattr(value, "workspace_id", workspace_id) != workspace_id:
+                self.add_error(name, f"No such {name.replace('_', ' ')} in this workspace.")
+        return cleaned
+
+
 class WorkspaceScopedAdmin(admin.ModelAdmin):
     workspace_field = "workspace"
     list_select_related = ("workspace",)
+    form = ScopedAdminForm
+
+    def save_model(self, request, obj, form, change):
+        if change and hasattr(obj, "updated_at"):
+            obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         queryset = self.model.objects.with_scopes_disabled().all()
@@ -47,9 +100,12 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Choices from the admin's own workspaces only (the form then holds a row to its own).
         related = db_field.related_model
-        if hasattr(related, "workspace_id") or any(f.name == "workspace" for f in related._meta.fields):
-            ids = admin_workspace_ids(request.user)
+        ids = admin_workspace_ids(request.user)
+        if related is Workspace:
+            kwargs["queryset"] = Workspace.objects.all() if ids is None else Workspace.objects.filter(id__in=ids)
+        elif any(f.name == "workspace" for f in related._meta.fields):
             queryset = related.objects.with_scopes_disabled().all()
             kwargs["queryset"] = queryset if ids is None else queryset.filter(workspace__in=ids)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -43,7 +43,7 @@ class MemberAddForm(forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput,
         required=False,
-        help_text="For a new login; leave empty to keep an existing person's password.",
+        help_text="For a new login only; a person who already has a login keeps their own password.",
     )
 
 

@@ -1,3 +1,4 @@
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -22,14 +23,34 @@ def workspace_create(*, slug: str, name: str, currency: str = "USD", timezone: s
 
 @transaction.atomic
 def membership_add(
-    *, workspace: Workspace, email: str, role: str, password: str | None = None, full_name: str = ""
+    *,
+    workspace: Workspace,
+    email: str,
+    role: str,
+    password: str | None = None,
+    full_name: str = "",
+    reset_password: bool = False,
 ) -> Membership:
     """Add a person to a workspace with a role (creating their login if needed), or change the
-    role of an existing member. Admins may also use the Django admin, scoped to their workspaces."""
+    role of an existing member.
+
+    ``password`` is the password of a new login. A login that exists belongs to its person,
+    who may be a member of other workspaces: a workspace admin must not be able to take it over
+    by "adding" it with a password of their choosing, so that is refused, unless
+    ``reset_password`` (the shell commands of the people who run the server)."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role '{role}'. Known roles: {', '.join(Role.values)}."})
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email=email).first()
+    if user is not None and password and not reset_password:
+        raise ValidationError(
+            {"password": f"{email} already has a login and keeps its own password; leave the password empty."}
+        )
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
     if user is None:
         user = User(email=email, full_name=full_name)
         user.full_clean(exclude=["password"])
@@ -50,12 +71,19 @@ def membership_add(
     return membership
 
 
-def _refuse_losing_the_last_admin(workspace: Workspace, membership: Membership) -> None:
+def last_admin_problem(membership: Membership) -> str:
+    """Why this admin may not stop being one (empty when they may)."""
+    workspace = membership.workspace
     admins = Membership.objects.with_scopes_disabled().select_for_update().filter(workspace=workspace, role=Role.ADMIN)
     if not admins.exclude(pk=membership.pk).exists():
-        raise ValidationError(
-            f"{membership.user.email} is the last admin of {workspace.name}; make someone else admin first."
-        )
+        return f"{membership.user.email} is the last admin of {workspace.name}; make someone else admin first."
+    return ""
+
+
+def _refuse_losing_the_last_admin(workspace: Workspace, membership: Membership) -> None:
+    problem = last_admin_problem(membership)
+    if problem:
+        raise ValidationError(problem)
 
 
 @transaction.atomic

@@ -42,7 +42,8 @@ def members(request):
         try:
             membership = membership_add(workspace=request.workspace, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, _error_text(error))
+            field = next(iter(error.message_dict), None) if hasattr(error, "error_dict") else None
+            form.add_error(field if field in form.fields else None, _error_text(error))
         else:
             messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
             return redirect("members", workspace_slug=request.workspace.slug)

@@ -109,10 +109,20 @@ def lead_stage_move(
     move to ``recycled`` (back to marketing's nurture).
     """
     _check_stage(to_stage)
+    if source not in EventSource.values:
+        raise ValidationError({"source": f"Unknown source '{source}'. Known: {', '.join(EventSource.values)}."})
     ensure_same_workspace(workspace, lead=lead, opportunity=opportunity)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     if not lead_transition_allowed(locked.stage, to_stage):
         raise StageTransitionError("lead", locked.stage, to_stage)
+    known_reasons = {Stage.REJECTED: RejectionReason, Stage.LOST: LostReason}.get(to_stage)
+    if known_reasons is not None and reason not in known_reasons.values:
+        raise ValidationError(
+            {
+                "reason": f"A move to '{to_stage}' needs a reason; '{reason}' is not one of: "
+                f"{', '.join(known_reasons.values)}."
+            }
+        )
     if to_stage in DEAL_STAGES:
         if opportunity is None:
             raise ValidationError(

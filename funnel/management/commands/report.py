@@ -1,6 +1,8 @@
+import argparse
 import csv
 import datetime as dt
 import json
+import math
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -19,6 +21,16 @@ from funnel.reports import (
 )
 from workspaces.models import Workspace
 from workspaces.scoping import workspace_scope
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        days = math.nan
+    if not math.isfinite(days):
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of days.")
+    return days
 
 
 def _date(value: str) -> dt.date:
@@ -41,7 +53,7 @@ class Command(BaseCommand):
             p.add_argument("--format", choices=["json", "csv"], default="json")
             if name == "funnel":
                 p.add_argument("--view", choices=["cohort", "period"], default="cohort")
-                p.add_argument("--horizon", type=float, help="days")
+                p.add_argument("--horizon", type=_days, help="days")
                 p.add_argument("--by", choices=BREAKDOWNS)
             elif name == "attribution":
                 p.add_argument("--model", required=True, choices=MODELS)

@@ -1,10 +1,14 @@
+import argparse
 import datetime as dt
 import time
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from funnel.demo.load import demo_load, workspace_data_delete, workspace_has_data
 from funnel.demo.shape import demo_shape
+from workspaces.management.commands.create_workspace import format_validation_error
 from workspaces.models import Role, Workspace
 from workspaces.services import membership_add, workspace_create
 
@@ -21,7 +25,7 @@ def _date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--today '{value}' is not a date: use YYYY-MM-DD.") from None
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date: use YYYY-MM-DD.") from None
 
 
 class Command(BaseCommand):
@@ -42,16 +46,26 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["leads"] < 0:
             raise CommandError("--leads cannot be below zero.")
-        today = options["today"] or dt.datetime.now(dt.UTC).date()
         slug = options["workspace"]
         workspace = Workspace.objects.filter(slug=slug).first()
+        if workspace is not None and workspace_has_data(workspace) and options["if_empty"]:
+            self.stdout.write(f"Workspace '{slug}' already has data, left as it is.")
+            return
+        try:
+            # One transaction: a seed that fails (or is interrupted) leaves the workspace as it was,
+            # its old data included when --reset deleted it first.
+            with transaction.atomic():
+                self._seed(workspace, options)
+        except ValidationError as error:
+            raise CommandError(format_validation_error(error)) from None
+
+    def _seed(self, workspace, options):
+        today = options["today"] or dt.datetime.now(dt.UTC).date()
+        slug = options["workspace"]
         if workspace is None:
             workspace = workspace_create(slug=slug, name="Demo Company")
             self.stdout.write(f"Created workspace '{slug}' (Demo Company).")
         elif workspace_has_data(workspace):
-            if options["if_empty"]:
-                self.stdout.write(f"Workspace '{slug}' already has data, left as it is.")
-                return
             if not options["reset"]:
                 raise CommandError(
                     f"Workspace '{slug}' already has data; pass --reset to delete it and seed again "
@@ -65,7 +79,12 @@ class Command(BaseCommand):
 
         members = {
             email: membership_add(
-                workspace=workspace, email=email, role=role, password=options["password"], full_name=name
+                workspace=workspace,
+                email=email,
+                role=role,
+                password=options["password"],
+                full_name=name,
+                reset_password=True,
             ).user
             for email, role, name in DEMO_USERS
         }

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", required=True, help="workspace slug")
         parser.add_argument("--email", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
-        parser.add_argument("--password")
+        parser.add_argument("--password", help="the login's password (also replaces the password of an existing login)")
 
     def handle(self, *args, **options):
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
@@ -22,7 +22,11 @@ class Command(BaseCommand):
             raise CommandError(f"No workspace with the slug '{options['workspace']}'.")
         try:
             membership = membership_add(
-                workspace=workspace, email=options["email"], role=options["role"], password=options["password"]
+                workspace=workspace,
+                email=options["email"],
+                role=options["role"],
+                password=options["password"],
+                reset_password=True,
             )
         except ValidationError as error:
             raise CommandError(format_validation_error(error)) from None

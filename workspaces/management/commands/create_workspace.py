@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from workspaces.models import Role
 from workspaces.services import membership_add, workspace_create
@@ -26,16 +27,21 @@ class Command(BaseCommand):
         if options["admin_password"] and not options["admin_email"]:
             raise CommandError("--admin-password needs --admin-email.")
         try:
-            workspace = workspace_create(
-                slug=options["slug"], name=options["name"], currency=options["currency"], timezone=options["timezone"]
-            )
-            if options["admin_email"]:
-                membership_add(
-                    workspace=workspace,
-                    email=options["admin_email"],
-                    role=Role.ADMIN,
-                    password=options["admin_password"],
+            with transaction.atomic():  # a refused admin leaves no workspace behind
+                workspace = workspace_create(
+                    slug=options["slug"],
+                    name=options["name"],
+                    currency=options["currency"],
+                    timezone=options["timezone"],
                 )
+                if options["admin_email"]:
+                    membership_add(
+                        workspace=workspace,
+                        email=options["admin_email"],
+                        role=Role.ADMIN,
+                        password=options["admin_password"],
+                        reset_password=True,
+                    )
         except ValidationError as error:
             raise CommandError(format_validation_error(error)) from None
         self.stdout.write(f"Created workspace '{workspace.slug}' ({workspace.name}) at /w/{workspace.slug}/")
