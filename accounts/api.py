@@ -1,6 +1,6 @@
 import django_filters
 
-from sync.api import identifiers, resource_viewset
+from sync.api import EmailFilter, identifiers, resource_viewset
 from sync.resources import RESOURCES
 from workspaces.choices import Segment
 
@@ -10,7 +10,7 @@ from .models import Account
 class AccountFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter()
     domain = django_filters.CharFilter()
-    owner_email = django_filters.CharFilter(field_name="owner__email")
+    owner_email = EmailFilter(field_name="owner__email")
 
     segment = django_filters.ChoiceFilter(choices=identifiers(Segment))
 

@@ -1,6 +1,6 @@
 import django_filters
 
-from sync.api import identifiers, resource_viewset
+from sync.api import EmailFilter, identifiers, resource_viewset
 from sync.resources import RESOURCES
 
 from .choices import CampaignStatus, CampaignType, TouchType
@@ -20,8 +20,9 @@ class CampaignFilter(django_filters.FilterSet):
 
 
 class TouchFilter(django_filters.FilterSet):
+    external_id = django_filters.CharFilter()
     lead_external_id = django_filters.CharFilter(field_name="lead__external_id")
-    lead_email = django_filters.CharFilter(field_name="lead__email")
+    lead_email = EmailFilter(field_name="lead__email")
     campaign_external_id = django_filters.CharFilter(field_name="campaign__external_id")
     channel = django_filters.CharFilter(field_name="channel__slug")
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")

@@ -1,4 +1,5 @@
 import datetime as dt
+import math
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
@@ -8,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from attribution.rules import MODELS
-from sync.api import ERRORS, Conflict, identifiers, resource_viewset
+from sync.api import ERRORS, Conflict, EmailFilter, identifiers, resource_viewset
 from sync.interchange import shown
 from sync.resources import RESOURCES
 from workspaces.api import WorkspaceAPIView
@@ -45,6 +46,7 @@ class ContractFilter(django_filters.FilterSet):
 
 class StageEventFilter(django_filters.FilterSet):
     lead_external_id = django_filters.CharFilter(field_name="lead__external_id")
+    lead_email = EmailFilter(field_name="lead__email")
     opportunity_external_id = django_filters.CharFilter(field_name="opportunity__external_id")
 
     stage = django_filters.ChoiceFilter(choices=identifiers(Stage))
@@ -129,6 +131,8 @@ class FunnelMetricsView(MetricsView):
         try:
             horizon_days = float(horizon) if horizon not in (None, "") else None
         except ValueError:
+            horizon_days = math.nan
+        if horizon_days is not None and not math.isfinite(horizon_days):
             raise exceptions.ValidationError({"horizon": [f"'{horizon}' is not a number of days."]}) from None
         return self.answer(
             lambda: funnel_report(

@@ -5,7 +5,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
 
 from funnel.stages import Stage
-from sync.api import ERRORS, ResourceViewSet, identifiers, resource_viewset
+from sync.api import ERRORS, EmailFilter, ResourceViewSet, identifiers, resource_viewset
 from sync.idempotency import run_write
 from sync.resources import RESOURCES
 from workspaces.permissions import Action
@@ -17,8 +17,8 @@ from .services import lead_merge
 
 class LeadFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter()
-    email = django_filters.CharFilter()
-    owner_email = django_filters.CharFilter(field_name="owner__email")
+    email = EmailFilter()
+    owner_email = EmailFilter(field_name="owner__email")
     account_external_id = django_filters.CharFilter(field_name="account__external_id")
 
     stage = django_filters.ChoiceFilter(choices=identifiers(Stage))

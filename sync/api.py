@@ -5,6 +5,7 @@ Every write goes through the resource's upsert service (the same code as the CSV
 ``run_write`` (idempotency, one transaction); every list is the change feed (``sync.feed``).
 """
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
@@ -90,6 +91,13 @@ def identifiers(choices) -> list[tuple[str, str]]:
     return [(value, value) for value in choices.values]
 
 
+class EmailFilter(django_filters.CharFilter):
+    """Emails are stored trimmed and lower-cased; so is the value filtered on."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.strip().lower() if value else value)
+
+
 def _page_size(request) -> int:
     raw = request.query_params.get("page_size")
     if raw is None:
@@ -110,6 +118,12 @@ class FeedSchema(AutoSchema):
             return False
         return super()._is_list_view(serializer)
 
+    def get_filter_backends(self) -> list:
+        # The list and the export filter alike (the filters of each resource's FilterSet).
+        if getattr(self.view, "action", None) in ("list", "export"):
+            return getattr(self.view, "filter_backends", [])
+        return super().get_filter_backends()
+
     def get_operation_id(self) -> str:
         operation_id = super().get_operation_id()
         if getattr(self.view, "action", None) == "list":
@@ -125,7 +139,7 @@ class ResourceViewSet(WorkspaceAPIView, viewsets.GenericViewSet):
     actions = {
         "list": Action.VIEW_WORKSPACE,
         "retrieve": Action.VIEW_WORKSPACE,
-        "export": Action.IMPORT_DATA,
+        "export": Action.EXPORT_DATA,
         "create": Action.EDIT_RECORDS,
         "partial_update": Action.EDIT_RECORDS,
         "bulk": Action.IMPORT_DATA,
@@ -141,6 +155,7 @@ class ResourceViewSet(WorkspaceAPIView, viewsets.GenericViewSet):
     # --- reads --------------------------------------------------------------------------------
 
     def list(self, request, *args, **kwargs):
+        self._refuse_unknown_parameters(request, "updated_since", "cursor", "page_size")
         queryset = self.filter_queryset(self.get_queryset())
         page_size = _page_size(request)
         if "cursor" in request.query_params:
@@ -169,12 +184,23 @@ class ResourceViewSet(WorkspaceAPIView, viewsets.GenericViewSet):
 
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request, *args, **kwargs):
+        self._refuse_unknown_parameters(request)
         queryset = self.filter_queryset(self.get_queryset())
         response = StreamingHttpResponse(export_csv(self.resource, queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.workspace.slug}-{self.resource.name}.csv"'
         return response
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _refuse_unknown_parameters(self, request, *extra: str) -> None:
+        """A misspelt filter must not answer every record as if it had filtered them."""
+        filters = self.filterset_class.base_filters if self.filterset_class else {}
+        known = [*filters, *extra]
+        unknown = sorted(set(request.query_params) - {*known, "format"})
+        if unknown:
+            raise exceptions.ValidationError(
+                {shown(name): [f"Unknown parameter. Known: {', '.join(known)}."] for name in unknown}
+            )
 
     def _tz(self):
         from zoneinfo import ZoneInfo

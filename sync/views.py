@@ -93,11 +93,13 @@ def import_job_progress(request, job_id: int):
     return render(request, "sync/_import_progress.html", {"job": _job(job_id)})
 
 
-@workspace_view(Action.IMPORT_DATA)
+@workspace_view(Action.EXPORT_DATA)
 def export(request, resource: str):
     definition = RESOURCES.get(resource)
     if definition is None:
         raise Http404(f"No resource '{resource}'.")
-    response = StreamingHttpResponse(export_csv(definition), content_type="text/csv; charset=utf-8")
+    # The queryset is made here, in the request's workspace scope: the response streams after
+    # the middleware has left it, and a scoped manager refuses to start a query outside one.
+    response = StreamingHttpResponse(export_csv(definition, definition.rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{request.workspace.slug}-{resource}.csv"'
     return response

@@ -112,6 +112,14 @@ def test_the_feed_parameters_and_the_idempotency_header_are_documented(schema):
     assert {(p["in"], p["name"]) for p in bulk["parameters"]} >= {("header", "Idempotency-Key")}
 
 
+@pytest.mark.parametrize("operation", ["", "export/"])
+def test_lists_and_exports_document_their_filters(schema, operation):
+    documented = {p["name"] for p in schema["paths"][f"/api/v1/touches/{operation}"]["get"]["parameters"]}
+    assert documented >= {"external_id", "lead_external_id", "lead_email", "channel", "occurred_after"}
+    leads = {p["name"] for p in schema["paths"][f"/api/v1/leads/{operation}"]["get"]["parameters"]}
+    assert "email" in leads
+
+
 def test_every_endpoint_names_the_bearer_key_as_its_security(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["bearer"] == {"type": "http", "scheme": "bearer", "description": "a workspace API key"}

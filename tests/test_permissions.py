@@ -10,6 +10,7 @@ EXPECTED = {
     Action.WORK_LEADS: (True, True, False, True),
     Action.EDIT_RECORDS: (True, True, True, True),
     Action.IMPORT_DATA: (True, True, True, False),
+    Action.EXPORT_DATA: (True, True, True, False),  # a sales rep does not walk off with the list
     Action.MERGE_LEADS: (True, True, True, False),
     Action.DELETE_RECORDS: (True, True, False, False),
     Action.MANAGE_MEMBERS: (True, False, False, False),
@@ -24,6 +25,7 @@ EXPECTED_KEYS = {
     Action.WORK_LEADS: (False, True),
     Action.EDIT_RECORDS: (False, True),
     Action.IMPORT_DATA: (False, True),
+    Action.EXPORT_DATA: (True, True),
     Action.MERGE_LEADS: (False, True),
     Action.DELETE_RECORDS: (False, True),
     Action.MANAGE_MEMBERS: (False, False),

@@ -107,3 +107,18 @@ def test_production_without_secret_key_refuses_to_start(tree):
 def test_production_with_a_secret_key_starts(tree):
     result = manage(tree, "check", env=bare_env(DEBUG="0", SECRET_KEY="a-long-random-production-key-" + "x" * 40))
     assert result.returncode == 0, result.stderr
+
+
+def test_migrate_alone_makes_the_database_cache_table(db):
+    """Without Redis the API throttle counts in the database cache; ``migrate`` makes its table."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("sync.migrations.0005_cache_table")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS cache_table")
+    assert "cache_table" not in connection.introspection.table_names()
+    editor = type("Editor", (), {"connection": connection})()  # all the function reads of it
+    migration.create_cache_table(None, editor)
+    assert "cache_table" in connection.introspection.table_names()

@@ -12,7 +12,8 @@ class Action(StrEnum):
     VIEW_WORKSPACE = "view_workspace"  # home page, lists and details of records, metrics
     WORK_LEADS = "work_leads"  # accept or reject handed-off leads, open, move, win and lose deals
     EDIT_RECORDS = "edit_records"  # create and change accounts, leads, campaigns and touches one by one
-    IMPORT_DATA = "import_data"  # bulk sync, CSV import and export, import of stage history
+    IMPORT_DATA = "import_data"  # bulk sync, CSV import, import of stage history
+    EXPORT_DATA = "export_data"  # every record of a list as one CSV file
     MERGE_LEADS = "merge_leads"
     DELETE_RECORDS = "delete_records"  # delete records; erase a person's personal data
     MANAGE_MEMBERS = "manage_members"
@@ -28,7 +29,8 @@ ACTION_LABELS = {
     Action.VIEW_WORKSPACE: "view this workspace",
     Action.WORK_LEADS: "accept, reject or move leads and deals",
     Action.EDIT_RECORDS: "create or change records",
-    Action.IMPORT_DATA: "import, export or sync data in bulk",
+    Action.IMPORT_DATA: "import or sync data in bulk",
+    Action.EXPORT_DATA: "export data in bulk",
     Action.MERGE_LEADS: "merge leads",
     Action.DELETE_RECORDS: "delete records or erase personal data",
     Action.MANAGE_MEMBERS: "manage members",
@@ -36,7 +38,7 @@ ACTION_LABELS = {
     Action.MANAGE_INTEGRATIONS: "manage API keys and webhooks",
 }
 
-_DATA = frozenset({Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.MERGE_LEADS})
+_DATA = frozenset({Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.EXPORT_DATA, Action.MERGE_LEADS})
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
@@ -45,10 +47,11 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.SALES_REP: frozenset({Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.EDIT_RECORDS}),
 }
 
-# API keys act for a system, not a person: a read key reads; a read-write key syncs every
+# API keys act for a system, not a person: a read key reads (and exports: a data warehouse's
+# key); a read-write key syncs every
 # resource, but manages nothing (members, settings, keys and webhooks stay with admins).
 KEY_SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
-    APIKeyScope.READ: frozenset({Action.VIEW_WORKSPACE}),
+    APIKeyScope.READ: frozenset({Action.VIEW_WORKSPACE, Action.EXPORT_DATA}),
     APIKeyScope.READ_WRITE: frozenset({Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.DELETE_RECORDS, *_DATA}),
 }
 
