@@ -51,13 +51,17 @@ def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
         raise CSVFormatError(f"The column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} appear twice.")
 
     def rows() -> Iterator[dict]:
+        # "__line__": the line of the file where the row starts, as a spreadsheet shows it (blank
+        # lines and cells holding line breaks make it differ from the row's position).
+        ended = reader.line_num
         for cells in reader:
+            line, ended = ended + 1, reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(header):
-                yield {"__extra__": cells[len(header) :]}
+                yield {"__extra__": cells[len(header) :], "__line__": line}
                 continue
-            yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
+            yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)) | {"__line__": line}
 
     return header, rows()
 
@@ -79,10 +83,14 @@ def import_rows(
 ) -> ImportSummary:
     summary = ImportSummary()
     batch: list[dict] = []
-    first_line = 2  # line 1 is the header
+    next_line = 2  # line 1 is the header; rows without "__line__" count from it
 
     def flush():
-        nonlocal first_line
+        nonlocal next_line
+        lines = []
+        for row in batch:
+            lines.append(row.pop("__line__", next_line))
+            next_line = lines[-1] + 1
         records = list(batch)
         extra = {i: row["__extra__"] for i, row in enumerate(records) if "__extra__" in row}
         for i in extra:
@@ -96,9 +104,8 @@ def import_rows(
                 }
             summary.counts[result["status"]] += 1
             if result["status"] == "error" and len(summary.errors) < KEPT_ERRORS:
-                summary.errors.append({"line": first_line + i, "errors": result["errors"]})
+                summary.errors.append({"line": lines[i], "errors": result["errors"]})
         summary.rows += len(records)
-        first_line += len(records)
         batch.clear()
         if progress:
             progress(summary)
