@@ -1,7 +1,7 @@
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from funnel.stages import EventSource, Stage
@@ -312,6 +312,14 @@ def _touches_pass(workspace, parsed, report, source, pinned, clear_blanks, actor
             values["account_id"] = accounts.get(values["lead_id"])
         plans[i] = {"target": target, "values": values}
     _match_natural_keys(plans, report)
+    # An erased person takes no new touches; the ones they have are matched as any other, so a
+    # resent batch or a re-imported export is unchanged.
+    erased = {row["id"] for row in (*by_external.values(), *by_email.values()) if row["erased_at"] is not None}
+    for i, plan in list(plans.items()):
+        lead_id = plan["values"].get("lead_id")
+        if lead_id in erased and (plan["target"] is None or plan["target"]["lead_id"] != lead_id):
+            report.fail(i, {"lead_external_id": ["That lead's personal data was erased; it takes no new touches."]})
+            del plans[i]
     now = timezone.now()
     creates, updates = [], []
     touched: dict[int, dt.datetime | None] = {}
@@ -350,8 +358,6 @@ def _touch_values(p: Parsed, by_external, by_email, campaigns, channels, errors,
     values = {name: given[name] for name in ("external_id", "type", "occurred_at") if name in given}
     lead = referenced_lead(given, by_external, by_email, errors)
     if lead is not None:
-        if lead["erased_at"] is not None:
-            errors["lead_external_id"] = ["That lead's personal data was erased; it takes no new touches."]
         values["lead_id"] = lead["id"]
     if "campaign_external_id" in given:
         found = campaigns.get(given["campaign_external_id"])
@@ -385,15 +391,17 @@ def _match_natural_keys(plans: dict[int, dict], report: BatchReport) -> None:
     keyless = {i: plan for i, plan in plans.items() if plan["target"] is None and not plan["values"].get("external_id")}
     if not keyless:
         return
-    condition = Q()
-    for plan in keyless.values():
-        values = plan["values"]
-        condition |= Q(lead_id=values["lead_id"], occurred_at=values["occurred_at"])
+    # One query for the batch (one Q() per record nests past SQLite's expression depth): the
+    # leads' touches within the batch's time span, read off the (workspace, lead, occurred_at)
+    # index; the natural key is matched here.
+    times = [plan["values"]["occurred_at"] for plan in keyless.values()]
+    candidates = Touch.objects.order_by().filter(
+        lead_id__in={plan["values"]["lead_id"] for plan in keyless.values()},
+        occurred_at__range=(min(times), max(times)),
+    )
     known = {
         (row[0], row[1], row[2], row[3], row[4]): row[5]
-        for row in Touch.objects.filter(condition).values_list(
-            "lead_id", "occurred_at", "channel_id", "type", "campaign_id", "id"
-        )
+        for row in candidates.values_list("lead_id", "occurred_at", "channel_id", "type", "campaign_id", "id")
     }
     first: dict[tuple, int] = {}
     for i, plan in keyless.items():

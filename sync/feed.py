@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
 
@@ -59,6 +59,17 @@ def _after(table: str, version: int, record_id: int) -> RawSQL:
     return RawSQL(condition, (version, record_id), output_field=BooleanField())  # noqa: S611 - values are bound
 
 
+def _written_since(resource, since_field: str, since: dt.datetime) -> Q:
+    condition = Q(**{f"{since_field}__gte": since})
+    if resource.name == "stage_events":
+        # Ledger rows are never rewritten except by a merge, which moves the loser's rows to the
+        # survivor and keeps their recorded_at: the survivors of merges since then come too.
+        from leads.models import LeadMerge
+
+        condition |= Q(lead_id__in=LeadMerge.objects.filter(merged_at__gte=since).values("survivor_id"))
+    return condition
+
+
 def parse_since(value: str | None, tz) -> dt.datetime | None:
     if not value:
         return None
@@ -81,7 +92,7 @@ def feed_page(
     since = dt.datetime.fromisoformat(cursor.since) if cursor.since else None
     records_qs = queryset
     if since is not None:
-        records_qs = records_qs.filter(**{f"{since_field}__gte": since})
+        records_qs = records_qs.filter(_written_since(resource, since_field, since))
     rows = list(
         records_qs.filter(_after(table, cursor.version, cursor.id))
         .order_by("sync_version", "id")

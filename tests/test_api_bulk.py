@@ -5,6 +5,8 @@ records, and history written to the ledger through the stage services."""
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
 from attribution.models import Campaign, Touch
@@ -485,3 +487,91 @@ def test_an_export_has_the_interchange_columns_and_every_live_record(api):
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0].split(",") == list(LEADS.output_names)
     assert len(lines) == 1 + len(BATCHES["leads"])
+
+
+def test_a_full_batch_of_touches_without_external_id_is_matched_in_one_query(workspace, api):
+    leads = [{"external_id": f"L-{n}", "email": f"p{n}@acme.com", "created_at": "2026-01-10"} for n in range(50)]
+    assert statuses(send_bulk(api, "leads", leads)) == ["created"] * 50
+    touches = [
+        {
+            "lead_external_id": f"L-{n % 50}",
+            "channel": "paid_search",
+            "type": "ad_click",
+            "occurred_at": (dt.datetime(2026, 1, 11, tzinfo=dt.UTC) + dt.timedelta(minutes=n)).isoformat(),
+        }
+        for n in range(1000)
+    ]
+    assert statuses(send_bulk(api, "touches", touches)) == ["created"] * 1000
+    with CaptureQueriesContext(connection) as few:
+        assert statuses(send_bulk(api, "touches", touches[:100])) == ["unchanged"] * 100
+    with CaptureQueriesContext(connection) as many:
+        assert statuses(send_bulk(api, "touches", touches)) == ["unchanged"] * 1000
+    assert len(many) == len(few)  # one query per batch, not per record
+    assert count(workspace, Touch) == 1000
+
+
+def test_an_erased_leads_touches_resent_are_unchanged_and_a_new_one_is_refused(workspace, api):
+    load_all(api, upto="touches")
+    with workspace_scope(workspace):
+        lead_id = Lead.objects.get(external_id="L-1").pk
+    keyless = {
+        "lead_external_id": "L-1",
+        "channel": "email",
+        "type": "email_click",
+        "occurred_at": "2026-01-14T10:00:00Z",
+    }
+    assert statuses(send_bulk(api, "touches", [keyless])) == ["created"]
+    assert api.delete(f"{API}/leads/{lead_id}/").status_code == 204
+    assert statuses(send_bulk(api, "touches", [BATCHES["touches"][0], keyless])) == ["unchanged", "unchanged"]
+    response = send_bulk(api, "touches", [keyless | {"occurred_at": "2026-01-15T11:00:00Z"}])
+    assert "erased" in errors_of(response)["lead_external_id"][0]
+    assert count(workspace, Touch, lead_id=lead_id) == 2
+
+
+def test_a_recycled_entry_carrying_its_rejections_reason_imports_back_unchanged(workspace, api):
+    load_all(api, upto="leads")
+    history = [
+        {"lead_external_id": "L-1", "stage": "mql", "entered_at": "2026-01-16T09:00:00Z"},
+        {"lead_external_id": "L-1", "stage": "rejected", "entered_at": "2026-01-17T09:00:00Z", "reason": "timing"},
+    ]
+    assert statuses(send_bulk(api, "stage-events", history)) == ["created", "created"]
+    recycled = {
+        "lead_external_id": "L-1",
+        "stage": "recycled",
+        "entered_at": "2026-01-17T09:00:00Z",
+        "reason": "timing",
+    }
+    assert statuses(send_bulk(api, "stage-events", [*history, recycled])) == ["unchanged"] * 3
+    assert count(workspace, StageEvent, stage="recycled") == 1
+
+
+@pytest.mark.parametrize(
+    ("resource", "record", "field"),
+    [
+        (
+            "stage-events",
+            {"lead_external_id": "L-1", "stage": "mql", "entered_at": "2100-01-01T00:00:00Z"},
+            "entered_at",
+        ),
+        ("opportunities", BATCHES["opportunities"][0] | {"created_at": "2100-01-01T00:00:00Z"}, "created_at"),
+        ("opportunities", BATCHES["opportunities"][0] | {"stage": "won", "closed_at": "2100-01-01"}, "closed_at"),
+        ("leads", BATCHES["leads"][0] | {"created_at": "2100-01-01"}, "created_at"),
+        ("touches", BATCHES["touches"][0] | {"occurred_at": "2100-01-01T00:00:00Z"}, "occurred_at"),
+    ],
+)
+def test_a_time_in_the_future_is_refused_naming_the_field(workspace, api, resource, record, field):
+    load_all(api, upto="campaigns")
+    with workspace_scope(workspace):
+        events = StageEvent.objects.count()
+    response = send_bulk(api, resource, [record])
+    assert errors_of(response)[field] == ["2100-01-01T00:00:00+00:00 is in the future."]
+    with workspace_scope(workspace):
+        assert StageEvent.objects.count() == events
+        assert Lead.objects.get(external_id="L-1").stage_entered_at.year == 2026
+
+
+def test_a_time_within_the_clock_skew_is_taken(api):
+    load_all(api, upto="leads")
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat()
+    record = {"lead_external_id": "L-1", "stage": "mql", "entered_at": soon}
+    assert statuses(send_bulk(api, "stage-events", [record])) == ["created"]

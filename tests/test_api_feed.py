@@ -209,3 +209,15 @@ def test_a_transaction_that_commits_after_the_reader_paged_past_newer_rows_is_no
     everything = seen + [r["id"] for r in records]
     assert sorted(everything) == sorted([*before, late["id"], *newer])
     assert len(everything) == len(set(everything))
+
+
+def test_stage_events_moved_by_a_merge_come_on_the_next_page_of_an_updated_since_cursor(api):
+    survivor, loser = make_leads(api, 2, created_at="2026-01-02T00:00:00Z")
+    send_bulk(api, "stage-events", [{"lead_external_id": "L-1", "stage": "mql", "entered_at": "2026-01-03T00:00:00Z"}])
+    records, _, cursor, _ = read_feed(api, "stage-events", updated_since=timezone.now().isoformat())
+    assert records == []
+    merged = api.post(f"{API}/leads/merge/", {"survivor_id": survivor, "loser_id": loser}, format="json")
+    assert merged.status_code == 200, merged.content
+    records = read_feed(api, "stage-events", cursor)[0]
+    moved = [(r["lead_external_id"], r["stage"]) for r in records]
+    assert ("L-0", "lead") in moved and ("L-0", "mql") in moved  # the loser's two entries, now the survivor's

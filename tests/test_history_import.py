@@ -98,3 +98,36 @@ def test_a_lead_of_another_workspace_is_not_found(scoped, other_workspace):
         theirs = LeadFactory(workspace=other_workspace, email="theirs@example.com")
     ((status, message, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(theirs.pk, "mql", day(3))])
     assert (status, message) == ("error", "No such lead in this workspace.")
+
+
+def test_an_entry_the_table_forbids_before_its_successor_is_refused_naming_both_and_their_times(scoped, lead):
+    ledger_import(
+        workspace=scoped, entries=[HistoryEntry(lead.pk, "mql", day(5)), HistoryEntry(lead.pk, "sal", day(7))]
+    )
+    ((status, message, event_id),) = ledger_import(
+        workspace=scoped, entries=[HistoryEntry(lead.pk, "disqualified", day(6))]
+    )
+    assert status == "error" and event_id is None
+    assert "'disqualified'" in message and "'sal'" in message
+    assert day(6).isoformat() in message and day(7).isoformat() in message
+    assert ledger(lead) == [("lead", day(0)), ("mql", day(5)), ("sal", day(7))]
+
+
+def test_an_entry_the_table_allows_on_both_sides_is_placed_between(scoped, lead):
+    ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, "sal", day(7))])
+    ((status, _, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, "mql", day(5))])
+    assert status == "created"
+    assert ledger(lead) == [("lead", day(0)), ("mql", day(5)), ("sal", day(7))]
+
+
+def test_a_capture_older_than_the_recorded_one_is_refused_as_the_ledger_is_append_only(scoped, lead):
+    ((status, message, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, "lead", day(-3))])
+    assert status == "error" and "append-only" in message and day(0).isoformat() in message
+    assert ledger(lead) == [("lead", day(0))]
+
+
+def test_a_touch_older_than_a_persons_placeholder_touch_is_still_their_backdated_first_entry(scoped):
+    person = LeadFactory(workspace=scoped, email="reached@example.com", stage="touched", entered_at=day(10))
+    ((status, _, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(person.pk, "touched", day(4))])
+    assert status == "created"
+    assert ledger(person) == [("touched", day(4)), ("touched", day(10))]

@@ -3,8 +3,9 @@
 A company bringing its past (the bulk API, a CSV of stage events, a lead's ``created_at``, a
 touch older than anything known of its person) sends entries that may fall before, between or
 after the ledger rows already there. Each entry is checked against the transition table from
-the row just before it in time (none: it must be a first stage), so no history the table
-forbids gets in, and an entry already present (same stage, time and opportunity) is left as it
+the row just before it in time (none: it must be a first stage) and into the row just after it
+(so an earlier capture than the one recorded is refused: the ledger is append-only), so no
+history the table forbids gets in, and an entry already present (same stage, time and opportunity) is left as it
 is, so a resent history adds nothing. The lead's current stage follows an entry that is its
 newest, or one its current stage may move to. The leads are locked for the batch, so a move in
 the browser and an import of the same lead are serialized as ``lead_stage_move`` does.
@@ -15,13 +16,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Lead
 
 from ..models import Opportunity, StageEvent
-from ..stages import EventSource, Stage, lead_transition_allowed
+from ..stages import LEAD_TRANSITIONS, EventSource, Stage, lead_transition_allowed
 from .moves import DEAL_STAGES, StageTransitionError, _check_stage
 
 
@@ -106,6 +108,8 @@ def ledger_import(
             before = ledger[position - 1].stage if position else None
             if not lead_transition_allowed(before, entry.stage):
                 raise StageTransitionError("lead", before, entry.stage)
+            last = Stage.RECYCLED if entry.stage == Stage.REJECTED else entry.stage
+            _check_following(entry, last, ledger[position:])
         except Exception as error:  # a ValidationError or ValueError naming what was wrong
             results[i] = ("error", _describe(error), None)
             continue
@@ -148,6 +152,28 @@ def ledger_import(
         names = sorted({name for fields in changed.values() for name in fields} | {"updated_at"})
         Lead.objects.bulk_update(updates, names, batch_size=500)
     return results
+
+
+def _check_following(entry: HistoryEntry, last: str, later: list[_Row]) -> None:
+    """The move from the entry (its last stage: a rejection ends recycled) into the ledger's
+    next entry must be allowed too. A later ``touched`` entry names no move (the placeholder of
+    a person recorded before their history arrived), so the first entry after it is checked."""
+    after = next((row for row in later if row.stage != Stage.TOUCHED), None)
+    if after is None or lead_transition_allowed(last, after.stage):
+        return
+    when, then = entry.entered_at.isoformat(), after.entered_at.isoformat()
+    if last == after.stage == Stage.LEAD:
+        raise ValidationError(
+            f"This lead entered stage lead at {then}; the ledger is append-only, so its capture time cannot "
+            f"move to {when}.",
+            code="illegal_transition",
+        )
+    allowed = ", ".join(sorted(LEAD_TRANSITIONS[last])) or "none (a final stage)"
+    raise ValidationError(
+        f"An entry into '{entry.stage}' at {when} cannot come before the entry into '{after.stage}' at {then}: "
+        f"cannot move lead from '{last}' to '{after.stage}'. Allowed from '{last}': {allowed}.",
+        code="illegal_transition",
+    )
 
 
 def _check_opportunity(entry: HistoryEntry, opportunity_leads: dict[int, int]) -> None:
