@@ -18,7 +18,7 @@ class Account(WorkspaceOwned, ChangeTracked):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -42,6 +42,7 @@ class Account(WorkspaceOwned, ChangeTracked):
         ]
         indexes = [
             models.Index(fields=["workspace", "name"], name="account_ws_name"),
+            models.Index(fields=["workspace", "owner"], name="account_ws_owner"),
             models.Index(fields=["workspace", "updated_at", "id"], name="account_ws_updated"),
             version_index("account"),
         ]
@@ -72,8 +73,9 @@ class Tier(models.IntegerChoices):
 
 
 class TargetListMember(WorkspaceOwned):
-    target_list = models.ForeignKey(TargetList, on_delete=models.CASCADE, related_name="members")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="target_memberships")
+    # Indexed by the unique (workspace, target_list, account) and by (workspace, account).
+    target_list = models.ForeignKey(TargetList, on_delete=models.CASCADE, related_name="members", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="target_memberships", db_index=False)
     tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.TIER_2)
     added_at = models.DateTimeField(default=timezone.now)
 

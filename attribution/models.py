@@ -12,7 +12,7 @@ from .choices import CampaignStatus, CampaignType, TouchType
 class Channel(WorkspaceOwned):
     """Where traffic came from. Each workspace starts with DESIGN.md's defaults and may add more."""
 
-    slug = models.SlugField(max_length=50)
+    slug = models.SlugField(max_length=50, db_index=False)  # unique with the workspace
     name = models.CharField(max_length=100)
 
     class Meta:
@@ -27,7 +27,7 @@ class Campaign(WorkspaceOwned, ChangeTracked):
     """A marketing action (the scene of a touch). Amounts are in the workspace's currency."""
 
     name = models.CharField(max_length=255)
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="campaigns")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="campaigns", db_index=False)
     type = models.CharField(max_length=20, choices=CampaignType.choices)
     status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED)
     start_date = models.DateField()
@@ -38,10 +38,15 @@ class Campaign(WorkspaceOwned, ChangeTracked):
     utm_medium = models.CharField(max_length=255, blank=True)
     utm_campaign = models.CharField(max_length=255, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     target_list = models.ForeignKey(
-        "accounts.TargetList", null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+        "accounts.TargetList",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+        db_index=False,
     )
     external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -74,6 +79,9 @@ class Campaign(WorkspaceOwned, ChangeTracked):
         ]
         indexes = [
             models.Index(fields=["workspace", "start_date"], name="campaign_ws_start"),
+            models.Index(fields=["workspace", "channel"], name="campaign_ws_channel"),
+            models.Index(fields=["workspace", "owner"], name="campaign_ws_owner"),
+            models.Index(fields=["workspace", "target_list"], name="campaign_ws_target_list"),
             models.Index(fields=["workspace", "updated_at", "id"], name="campaign_ws_updated"),
             version_index("campaign"),
         ]

@@ -12,8 +12,12 @@ from .stages import ContractStatus, EventSource, LostReason, OpportunityKind, Op
 class Opportunity(WorkspaceOwned, ChangeTracked):
     """A deal. ``stage`` moves only through ``funnel.services``; closing it writes the ledger."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="opportunities")
-    primary_lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="opportunities")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="opportunities", db_index=False
+    )
+    primary_lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.PROTECT, related_name="opportunities", db_index=False
+    )
     name = models.CharField(max_length=255)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     kind = models.CharField(max_length=20, choices=OpportunityKind.choices, default=OpportunityKind.NEW_BUSINESS)
@@ -23,7 +27,7 @@ class Opportunity(WorkspaceOwned, ChangeTracked):
     closed_at = models.DateTimeField(null=True, blank=True)
     lost_reason = models.CharField(max_length=20, choices=LostReason.choices, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     external_id = models.CharField(max_length=255, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -53,6 +57,7 @@ class Opportunity(WorkspaceOwned, ChangeTracked):
             models.Index(fields=["workspace", "stage", "created_at"], name="opp_ws_stage"),
             models.Index(fields=["workspace", "account"], name="opp_ws_account"),
             models.Index(fields=["workspace", "primary_lead"], name="opp_ws_lead"),
+            models.Index(fields=["workspace", "owner"], name="opp_ws_owner"),
             models.Index(fields=["workspace", "updated_at", "id"], name="opp_ws_updated"),
             version_index("opp"),
         ]
@@ -64,7 +69,7 @@ class Opportunity(WorkspaceOwned, ChangeTracked):
 class Contract(WorkspaceOwned, ChangeTracked):
     """The paid step: what a won opportunity bought, and the contract it renews."""
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="contracts")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="contracts", db_index=False)
     opportunity = models.OneToOneField(
         Opportunity, null=True, blank=True, on_delete=models.PROTECT, related_name="contract"
     )

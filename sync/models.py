@@ -80,7 +80,7 @@ class Webhook(WorkspaceOwned):
     secret = models.CharField(max_length=80, default=new_webhook_secret)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -102,7 +102,8 @@ class WebhookDelivery(WorkspaceOwned):
         SUCCEEDED = "succeeded", "Delivered"
         FAILED = "failed", "Gave up"
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # Indexed by the unique (workspace, webhook, event_id).
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event_id = models.UUIDField(default=uuid.uuid4)
     event = models.CharField(max_length=40, choices=WebhookEvent.choices)
     payload = models.JSONField()
@@ -145,7 +146,7 @@ class ImportJob(WorkspaceOwned):
     errors = models.JSONField(default=list, help_text="the refused rows: line, fields and messages (the first 1,000)")
     error = models.TextField(blank=True, help_text="why the whole file could not be read")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

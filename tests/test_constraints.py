@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account
+from attribution.models import Campaign, Touch
+from funnel.models import Contract, Opportunity
 from leads.models import Lead
 from workspaces.scoping import workspace_scope
 
@@ -98,3 +100,39 @@ def test_campaign_with_negative_budget_or_cost_is_refused(scoped):
 def test_campaign_ending_before_it_starts_is_refused(scoped):
     with pytest.raises(ValidationError, match="end date cannot be before the start date"):
         CampaignFactory(workspace=scoped, start_date=dt.date(2026, 5, 1), end_date=dt.date(2026, 4, 1))
+
+
+def _clone(row, **changes):
+    """A copy of ``row`` as a new row, written by the ORM straight to the database."""
+    row.pk = row.id = None
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.save()
+    return row
+
+
+@pytest.mark.parametrize("resource", ["accounts", "leads", "campaigns", "touches", "opportunities", "contracts"])
+def test_the_database_refuses_a_repeated_external_id_in_a_workspace_and_allows_it_in_another(
+    workspace, other_workspace, resource
+):
+    """Not the services' checks: the constraint itself, for every model with an external_id."""
+    from .api_helpers import seed_workspace
+
+    seeded = seed_workspace(workspace)
+    model = {
+        "accounts": Account, "leads": Lead, "campaigns": Campaign, "touches": Touch,
+        "opportunities": Opportunity, "contracts": Contract,
+    }[resource]  # fmt: skip
+    changes = {
+        "accounts": {"domain": "copy.example"},
+        "leads": {"email": "copy@acme.test"},
+        "contracts": {"opportunity": None},
+    }.get(resource, {})
+    original = model.objects.with_scopes_disabled().get(pk=seeded.ids[resource])
+    if not original.external_id:
+        original.external_id = "EXT-1"
+        model.objects.with_scopes_disabled().filter(pk=original.pk).update(external_id="EXT-1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _clone(model.objects.with_scopes_disabled().get(pk=original.pk), **changes)
+    copy = _clone(model.objects.with_scopes_disabled().get(pk=original.pk), workspace=other_workspace, **changes)
+    assert copy.external_id == original.external_id and copy.workspace_id != original.workspace_id

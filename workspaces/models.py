@@ -94,7 +94,9 @@ class Role(models.TextChoices):
 
 
 class Membership(WorkspaceOwned):
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )  # (user, workspace)
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=now)
 
