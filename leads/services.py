@@ -442,6 +442,8 @@ def lead_erase(*, workspace, lead: Lead, actor=None) -> Lead:
     """Delete a lead as far as anyone can see: its personal data (email, names, phone) is
     erased, it leaves every list, and the change feed shows a tombstone; its touches and ledger
     rows stay, without the person, so history and metrics stay right."""
+    from attribution.models import Touch
+    from funnel.models import Opportunity
     from sync.models import Tombstone
 
     ensure_same_workspace(workspace, lead=lead)
@@ -451,6 +453,10 @@ def lead_erase(*, workspace, lead: Lead, actor=None) -> Lead:
     now = timezone.now()
     changes = dict.fromkeys(PERSONAL_FIELDS, "") | {"erased_at": now, "updated_at": now}
     Lead.objects.filter(pk=lead.pk).update(**changes)
+    # Touches and opportunities show their lead's email: they change too, so that a system
+    # syncing them through the feed drops the address as well.
+    Touch.objects.filter(lead_id=lead.pk).update(updated_at=now)
+    Opportunity.objects.filter(primary_lead_id=lead.pk).update(updated_at=now)
     Tombstone.objects.create(
         workspace=workspace, resource="leads", record_id=lead.pk, external_id=locked.external_id, kind="deleted"
     )

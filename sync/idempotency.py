@@ -37,13 +37,24 @@ def _retryable(error: OperationalError) -> bool:
     return getattr(error.__cause__, "pgcode", None) in RETRYABLE_PGCODES
 
 
+def _canonical(body: bytes) -> bytes:
+    """The body as the request means it: a JSON body re-encoded with sorted keys and no spacing,
+    so a client that re-serializes its retry (other spacing or key order) is the same request."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:  # not JSON (or not UTF-8): the bytes themselves
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def run_write(request, write: Callable[[], tuple[int, object]], body: bytes) -> Response:
     """Run ``write`` (returning the status and the JSON answer) in one transaction, honouring
     the request's Idempotency-Key."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 255:
         raise IdempotencyKeyReused("An Idempotency-Key is at most 255 characters.")
-    digest = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
+    request_line = request.method.encode() + b" " + request.path.encode() + b"\n"
+    digest = hashlib.sha256(request_line + _canonical(body)).hexdigest()
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():

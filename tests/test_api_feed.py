@@ -221,3 +221,17 @@ def test_stage_events_moved_by_a_merge_come_on_the_next_page_of_an_updated_since
     records = read_feed(api, "stage-events", cursor)[0]
     moved = [(r["lead_external_id"], r["stage"]) for r in records]
     assert ("L-0", "lead") in moved and ("L-0", "mql") in moved  # the loser's two entries, now the survivor's
+
+
+def test_erasing_a_lead_sends_its_touches_and_deals_again_without_the_email(ws, api):
+    """A system syncing touches keeps each touch's lead_email: after an erase it must get the
+    touches again, with the address gone."""
+    (lead_id,) = make_leads(api, 1)
+    touch = {"external_id": "T-1", "lead_external_id": "L-0", "channel": "email", "type": "email_click",
+             "occurred_at": "2026-01-05T10:00:00Z"}  # fmt: skip
+    assert statuses(send_bulk(api, "touches", [touch])) == ["created"]
+    (sent,), _, cursor, _ = read_feed(api, "touches")
+    assert sent["lead_email"] == "p0@acme.com"
+    assert api.delete(f"{API}/leads/{lead_id}/").status_code == 204
+    again, _, _, _ = read_feed(api, "touches", cursor)
+    assert [(t["external_id"], t["lead_email"]) for t in again] == [("T-1", "")]

@@ -54,6 +54,21 @@ def test_the_same_key_with_another_body_is_422_and_writes_nothing(workspace, api
     assert count(workspace, Lead) == 1
 
 
+def test_a_retry_encoded_differently_is_the_same_request(workspace, api):
+    """Clients re-serialize their retries: other spacing or key order is the same body."""
+    first = api.post(
+        f"{API}/leads/bulk/", '{"records": [{"email": "pat@acme.com", "first_name": "Pat"}]}',
+        content_type="application/json", HTTP_IDEMPOTENCY_KEY="respaced",
+    )  # fmt: skip
+    again = api.post(
+        f"{API}/leads/bulk/", '{ "records" : [ { "first_name" : "Pat",\n "email" : "pat@acme.com" } ] }',
+        content_type="application/json", HTTP_IDEMPOTENCY_KEY="respaced",
+    )  # fmt: skip
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again["Idempotent-Replayed"] == "true"
+    assert count(workspace, Lead) == 1
+
+
 def test_the_same_key_on_another_endpoint_is_422(workspace, api):
     send_bulk(api, "leads", [], HTTP_IDEMPOTENCY_KEY="k")
     response = send_bulk(api, "accounts", [], HTTP_IDEMPOTENCY_KEY="k")
