@@ -241,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sync.schema.document_common_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         # choices as plain values: the API names stages and types by their identifiers
         "LeadStage": "funnel.stages.Stage.values",

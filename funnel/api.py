@@ -71,6 +71,12 @@ METRICS_ANSWER = inline_serializer(
         "snapshot": serializers.IntegerField(),
         "filters": serializers.DictField(),
         "rows": serializers.ListField(child=serializers.DictField(), help_text="the report's columns, one row each"),
+        "exits": serializers.DictField(
+            required=False, help_text="funnel: rejected (by reason), recycled, disqualified, lost (by reason), churned"
+        ),
+        "headline": serializers.DictField(
+            required=False, help_text="funnel: reach, acquisition, win and renewal rates, gross and net retention"
+        ),
     },
 )
 PERIOD = [

@@ -153,3 +153,19 @@ def test_no_operation_is_described_by_an_internal_class_docstring(schema):
         if description and description in internal:
             offenders[endpoint.label] = description.splitlines()[0]
     assert not offenders, f"{len(offenders)} of {len(ENDPOINTS)} operations: {offenders}"
+
+
+def test_every_operation_documents_the_answers_any_call_may_get(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert {"401", "403", "429"} <= set(operation["responses"]), f"{method} {path}"
+    assert "Retry-After" in schema["paths"]["/api/v1/leads/"]["get"]["responses"]["429"]["headers"]
+    errors = schema["components"]["schemas"]["Errors"]
+    assert errors["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+
+
+def test_the_funnel_metrics_answer_documents_its_exits_and_headline(schema):
+    answer = _success_schema(schema, "/api/v1/metrics/funnel/", "get")
+    assert {"rows", "exits", "headline", "computed_at", "filters"} <= set(answer["properties"])
