@@ -18,7 +18,7 @@ from sync.bulk import (
 from sync.interchange import Parsed, values_equal
 from workspaces.scoping import ensure_same_workspace
 
-from .choices import DEFAULT_CHANNELS, CampaignStatus
+from .choices import DEFAULT_CHANNELS, CampaignStatus, TouchType
 from .interchange import CAMPAIGNS, TOUCHES
 from .models import Campaign, Channel, Touch
 
@@ -75,6 +75,7 @@ def touches_after_recording(*, workspace, recorded: dict[int, dt.datetime | None
     from leads.services import leads_rescore
 
     _backdate_first_touches(workspace, {k: v for k, v in recorded.items() if v is not None}, source, actor)
+    _capture_on_form_fill(workspace, set(recorded), actor)
     leads_rescore(workspace=workspace, lead_ids=set(recorded), source=source)
 
 
@@ -440,6 +441,30 @@ def _insert_touches(workspace, creates: list[tuple[int, dict]], report: BatchRep
     for (i, _), new_id in zip(keyless, new_ids, strict=True):
         report.succeed(i, "created", new_id)
     return raced
+
+
+def _capture_on_form_fill(workspace, lead_ids: set[int], actor) -> None:
+    """A person reached but not captured (``touched``) who fills in a form has given their
+    details: they enter ``lead`` at their first form fill (a rule of the product), and their
+    touches may then make them an MQL as any lead's. One query finds them among the leads just
+    touched; the entries go in as history, checked against the ledger like any other."""
+    from funnel.services import HistoryEntry, ledger_import
+    from leads.models import Lead
+
+    if not lead_ids:
+        return
+    uncaptured = Lead.objects.filter(
+        pk__in=lead_ids, stage=Stage.TOUCHED, erased_at__isnull=True, merged_into__isnull=True
+    ).values("pk")
+    first_fill = (
+        Touch.objects.filter(lead_id__in=uncaptured, type=TouchType.FORM_FILL)
+        .values_list("lead_id")
+        .annotate(at=Min("occurred_at"))
+        .order_by()
+    )
+    entries = [HistoryEntry(lead_id, Stage.LEAD, at) for lead_id, at in first_fill]
+    if entries:
+        ledger_import(workspace=workspace, entries=entries, source=EventSource.RULE, actor=actor)
 
 
 def _backdate_first_touches(workspace, earliest: dict[int, dt.datetime], source: str, actor) -> None:

@@ -91,6 +91,22 @@ def test_a_person_only_touched_is_scored_but_not_qualified(workspace, api, rep):
     assert (lead.score, lead.stage) == (30, "touched")
 
 
+def test_a_touched_person_who_fills_in_a_form_is_captured_and_can_qualify(workspace, api, rep):
+    """A website form syncing a person it reached earlier: the form fill is their capture."""
+    send_bulk(api, "leads", [{"external_id": "L-1", "email": "pat@acme.com"}])
+    send_bulk(api, "touches", [touch("email_click", 5)])
+    assert lead_state(workspace).stage == "touched"
+    fill = touch("form_fill", 2)
+    assert statuses(send_bulk(api, "touches", [fill, touch("meeting", 1)])) == ["created", "created"]
+    lead = lead_state(workspace)
+    assert lead.captured_at.isoformat() == fill["occurred_at"]
+    assert lead.stage == "mql" and lead.owner == rep.user
+    with workspace_scope(workspace):
+        ledger = list(StageEvent.objects.filter(lead=lead).order_by("entered_at", "id").values_list("stage", "source"))
+    assert ledger[0] == ("touched", "api")  # backdated to the first touch
+    assert [row for row in ledger if row[0] != "touched"] == [("lead", "rule"), ("mql", "rule")]
+
+
 def test_the_handoff_is_announced_to_the_webhooks(
     workspace, api, rep, captured, settings, django_capture_on_commit_callbacks
 ):
