@@ -91,9 +91,10 @@ def load_inputs(workspace, progress: Progress | None = None) -> Inputs:
     )
     touches = timed(
         "touches",
-        f"SELECT lead_id, COALESCE(account_id, -1), channel_id, COALESCE(campaign_id, -1), "
+        # No account column: a touch belongs to its lead's current account (see compute).
+        f"SELECT lead_id, channel_id, COALESCE(campaign_id, -1), "
         f"{epoch_ms('occurred_at')}, id FROM attribution_touch WHERE workspace_id = %s",
-        ["lead", "account", "channel", "campaign", "time", "id"],
+        ["lead", "channel", "campaign", "time", "id"],
         10,
         frozenset({"time"}),
     )
@@ -200,8 +201,11 @@ def compute(
     last_sal = np.full(n, -1, dtype=np.int64)
     sal = (ev["stage"] == STAGE_CODES["sal"]) & (ev_lead >= 0)
     np.maximum.at(last_sal, ev_lead[sal], ev["time"][sal])
-    exit_lead = ev_lead[is_exit]
-    exit_time = ev["time"][is_exit]
+    # in event id order, so the exit arrays do not depend on the order the rows were read in
+    exit_rows = np.flatnonzero(is_exit)
+    exit_rows = exit_rows[np.argsort(ev["id"][exit_rows], kind="stable")]
+    exit_lead = ev_lead[exit_rows]
+    exit_time = ev["time"][exit_rows]
 
     # --- touches: one stable sort by (lead, time) over rows in id order --------------
     say("touches: ordering", 40)
@@ -214,7 +218,11 @@ def compute(
     campaign_ids = np.array(sorted(c["id"] for c in inputs.campaigns), dtype=np.int64)
     account_ids = np.sort(inputs.accounts["id"])
     t_lead = _lookup(t["lead"], lead_ids)
-    t_account = _lookup(t["account"], account_ids)
+    # The account of a touch is its lead's account now, not the one stored when it was recorded:
+    # a lead that moved account, or a merged lead, brings its touches to its current account.
+    # One gather: a trailing -1 is what a touch of no live lead (t_lead -1) picks up.
+    lead_account_idx = _lookup(lead_account, account_ids)
+    t_account = np.append(lead_account_idx, np.int32(-1))[t_lead]
     t_channel = _lookup(t["channel"], channel_ids)
     t_campaign = _lookup(t["campaign"], campaign_ids)
     offset = t["time"] - (int(t["time"].min()) if len(t["time"]) else 0)
@@ -247,12 +255,12 @@ def compute(
 
     # --- other breakdown keys ----------------------------------------------------------
     account_segment = inputs.accounts["segment"][np.argsort(inputs.accounts["id"])]
-    lead_account_idx = _lookup(lead_account, account_ids)
-    segment = np.where(lead_account_idx >= 0, account_segment[np.maximum(lead_account_idx, 0)], 0)
+    # a trailing 0 for leads without an account (index -1); also right when there are no accounts
+    segment = np.append(account_segment, 0)[lead_account_idx]
     account_tier = np.zeros(len(account_ids), dtype=np.int64)
     target_idx = _lookup(inputs.targets["account"], account_ids)
     account_tier[target_idx[target_idx >= 0]] = inputs.targets["tier"][target_idx >= 0]
-    tier = np.where(lead_account_idx >= 0, account_tier[np.maximum(lead_account_idx, 0)], 0)
+    tier = np.append(account_tier, 0)[lead_account_idx]
     touched_at = np.minimum.reduce(first_entry, axis=1)  # the earliest recorded or later stage
     cohort_day = np.where(touched_at != MISSING, _local_days(np.where(touched_at == MISSING, 0, touched_at), tz), -1)
 
@@ -333,10 +341,11 @@ def compute(
         "key_tier": tier.astype(np.int32),
         "key_owner": lead_owner,
         "key_cohort_day": cohort_day.astype(np.int32),
-        "exit_stage": ev["stage"][is_exit],
-        "exit_reason": ev["reason"][is_exit],
+        "exit_stage": ev["stage"][exit_rows],
+        "exit_reason": ev["reason"][exit_rows],
         "exit_time": exit_time,
         "exit_later_sal": (last_sal[exit_lead] > exit_time),
+        "exit_lead": exit_lead.astype(np.int32),  # position in lead_id: count leads, not events
         "contract_account": inputs.contracts["account"],
         "contract_start": inputs.contracts["start"],
         "contract_end": inputs.contracts["end"],
@@ -410,7 +419,9 @@ def _attribute_level(
 
     lead_rank = opp_rank = None
     if lead_moment is not None:
-        lead_rank = rules.last_rank_at_or_before(cands, touch_time, lead_moment)
+        # A primary lead with no recorded entry into 'lead' has no lead-creation touch (its 30%
+        # goes to the positions held), not the last candidate before the "missing" marker.
+        lead_rank = np.where(lead_moment == MISSING, -1, rules.last_rank_at_or_before(cands, touch_time, lead_moment))
         opp_rank = rules.last_rank_at_or_before(cands, touch_time, opp_moment)
     for model in rules.POSITION_MODELS:
         w = rules.weights(

@@ -60,6 +60,8 @@ def funnel_table(
     last stage has no next stage)."""
     if view not in ("cohort", "period"):
         raise ValueError(f"Unknown view '{view}'. Known: cohort, period.")
+    if view == "period" and horizon_days is not None:
+        raise ValueError("The horizon applies to the cohort view only.")
     key = np.asarray(key, dtype=np.int64)
     reached = reached_times(first_entry)
     has = reached != MISSING
@@ -123,13 +125,18 @@ def retention(
 ) -> dict:
     """Renewal rate and revenue retention over a period of days [first_day, last_day].
 
-    Contracts are given by their start/end day numbers, annual value in cents, status code
-    (0 active, 1 renewed, 2 churned) and the id of the contract each renews (-1 for none).
-    - renewal: of the contracts ending in the period, the share renewed, by count and by value;
+    Contracts are given by their start/end day numbers (the end exclusive: a contract is active
+    on the days start <= day < end), annual value in cents, status code (0 active, 1 renewed,
+    2 churned) and the id of the contract each renews (-1 for none).
+    - renewal: of the contracts ending in the period, the share renewed (some contract renews
+      it), by count and by value;
     - GRR = (start ARR - churned - contraction) / start ARR and NRR adds expansion, over the
-      contracts active at the period's start (start <= first_day < end). Contraction and
-      expansion are the change of value at renewal; expansion also counts expansion contracts
-      started in the period for accounts that were customers at its start.
+      contracts active at the period's start (start <= first_day < end), expansion contracts
+      included: they are ARR too. A contract that ended in the period without a renewal is
+      churned, whatever its status says: one that lapsed keeps the status ``active``, and the
+      status is not needed otherwise (a renewed contract is one that another renews).
+      Contraction and expansion are the change of value at renewal; expansion also counts
+      expansion contracts started in the period for accounts that were customers at its start.
     """
     renewed_by = {int(r): i for i, r in enumerate(renews) if r >= 0}
     ending = np.flatnonzero((end >= first_day) & (end <= last_day))
@@ -137,16 +144,17 @@ def retention(
     ending_value = float(cents[ending].sum()) / 100
     renewed_value = float(cents[renewed_ending].sum()) / 100
 
-    active = np.flatnonzero((start <= first_day) & (first_day < end) & ~is_expansion)
+    active = np.flatnonzero((start <= first_day) & (first_day < end))
     start_arr = float(cents[active].sum()) / 100
     churned = contraction = expansion = 0.0
     for i in active:
         successor = renewed_by.get(int(contract_id[i]))
-        if successor is not None and start[successor] <= last_day:
-            change = float(cents[successor] - cents[i]) / 100
-            contraction += max(-change, 0.0)
-            expansion += max(change, 0.0)
-        elif status[i] == 2 and end[i] <= last_day:
+        if successor is not None:
+            if start[successor] <= last_day:
+                change = float(cents[successor] - cents[i]) / 100
+                contraction += max(-change, 0.0)
+                expansion += max(change, 0.0)
+        elif end[i] <= last_day:
             churned += float(cents[i]) / 100
     customers = set(account[active].tolist())
     added = np.flatnonzero(is_expansion & (start > first_day) & (start <= last_day))

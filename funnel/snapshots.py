@@ -11,12 +11,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, TargetListMember
-from attribution.models import Campaign, Touch
+from attribution.models import Campaign, Channel, Touch
 from leads.models import Lead
 
 from .codec import encode
@@ -30,21 +30,64 @@ KEEP_DONE = 3
 ProgressPrinter = Callable[[str, int], None]
 
 
-def source_marks(workspace) -> dict:
-    """Cheap fingerprints of everything the engine reads (index-only maxima): when none moved,
-    a new snapshot would be the same as the last one."""
-    marks = {
-        "touch_id": Touch.objects.aggregate(v=Max("id"))["v"],
-        "event_id": StageEvent.objects.aggregate(v=Max("id"))["v"],
-        "lead": Lead.objects.aggregate(v=Max("updated_at"))["v"],
-        "opportunity": Opportunity.objects.aggregate(v=Max("updated_at"))["v"],
-        "contract": Contract.objects.aggregate(v=Max("updated_at"))["v"],
-        "campaign": Campaign.objects.aggregate(v=Max("updated_at"))["v"],
-        "account": Account.objects.aggregate(v=Max("updated_at"))["v"],
-        "targets": TargetListMember.objects.count(),
-        "parameters": _parameters(workspace),
+# The tables the engine reads whose rows carry ``sync_version`` (sync.versioning).
+VERSIONED = {
+    "touches": Touch,
+    "events": StageEvent,
+    "leads": Lead,
+    "opportunities": Opportunity,
+    "contracts": Contract,
+    "campaigns": Campaign,
+    "accounts": Account,
+}
+
+
+def source_marks(workspace, *, horizon: int | None = None) -> dict:
+    """Fingerprints of everything the engine reads, one aggregate query per table: when none
+    moved, a new snapshot would be the same as the last one.
+
+    A versioned table's mark is its row count, largest id and largest ``sync_version`` (the
+    database's triggers bump it on every insert and update, whatever the code path; rows that a
+    bulk load wrote with version 0 are still counted). On PostgreSQL a version is the writing
+    transaction's id, which is not in commit order: a transaction that began before the marks
+    were taken may commit later with a version below the largest one seen. So the marks also
+    keep the oldest transaction then running (``horizon``, at or below any such version) and the
+    count and sum of the versions at or above it; every later write lands in that range and
+    moves one of them. Pass a previous snapshot's ``horizon`` to compare with its marks.
+
+    Target list members and channels have no version: members are marked by count, largest id,
+    latest ``added_at`` and a tier checksum; channels (a handful of rows) by their rows.
+    """
+    if connection.vendor == "postgresql" and horizon is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            horizon = cursor.fetchone()[0]
+    marks: dict = {"horizon": horizon}
+    for name, model in VERSIONED.items():
+        aggregates = {"rows": Count("id"), "max_id": Max("id"), "max_version": Max("sync_version")}
+        if horizon is not None:
+            recent = Q(sync_version__gte=horizon)
+            aggregates |= {"recent_rows": Count("id", filter=recent), "recent_sum": Sum("sync_version", filter=recent)}
+        marks[name] = _plain(model.objects.aggregate(**aggregates))
+    marks["targets"] = _plain(
+        TargetListMember.objects.aggregate(
+            rows=Count("id"),
+            max_id=Max("id"),
+            added=Max("added_at"),
+            tiers=Sum(F("tier") * F("id")),  # a tier change, or two tiers swapped, moves it
+        )
+    )
+    marks["channels"] = [list(row) for row in Channel.objects.order_by("id").values_list("id", "slug", "name")]
+    marks["parameters"] = _parameters(workspace)
+    return marks
+
+
+def _plain(values: dict) -> dict:
+    """JSON-ready aggregates (PostgreSQL sums bigints as numeric)."""
+    return {
+        key: value.isoformat() if isinstance(value, dt.datetime) else int(value) if value is not None else None
+        for key, value in values.items()
     }
-    return {key: value.isoformat() if isinstance(value, dt.datetime) else value for key, value in marks.items()}
 
 
 def _parameters(workspace) -> dict:
@@ -55,8 +98,12 @@ def _parameters(workspace) -> dict:
     }
 
 
-def latest_done(workspace) -> Snapshot | None:
-    return Snapshot.objects.filter(status=Snapshot.Status.DONE).order_by("-finished_at", "-id").first()
+def latest_done(workspace, *, fields: tuple[str, ...] | None = None) -> Snapshot | None:
+    """The newest done snapshot, without its arrays (tens of MB at scale: the reports read them
+    once per process and snapshot, ``funnel.reports.prepared``), or with only ``fields``. A
+    field left out still loads when it is read."""
+    done = Snapshot.objects.filter(status=Snapshot.Status.DONE).order_by("-finished_at", "-id")
+    return (done.only(*fields) if fields else done.defer("arrays")).first()
 
 
 def workspace_needs_recompute(workspace, *, now: dt.datetime | None = None) -> bool:
@@ -68,18 +115,22 @@ def workspace_needs_recompute(workspace, *, now: dt.datetime | None = None) -> b
         return True
     if now - last.finished_at < dt.timedelta(minutes=workspace.recompute_interval_minutes):
         return False
-    return last.source_marks != source_marks(workspace)
+    return last.source_marks != source_marks(workspace, horizon=last.source_marks.get("horizon"))
 
 
 def _acquire(workspace) -> bool:
-    now = timezone.now()
+    """Take the workspace's run, or fold the request into the run under way. Each of the two
+    conditional updates decides in one statement, and their conditions are each other's
+    complement: a run released between them makes the second match nothing, and the request
+    tries again to take the run, so it is never left pending with nobody to run it."""
     RecomputeState.objects.get_or_create(workspace=workspace)
-    taken = RecomputeState.objects.filter(Q(running_since__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)).update(
-        running_since=now, heartbeat_at=now, pending=False
-    )
-    if not taken:
-        RecomputeState.objects.update(pending=True)
-    return bool(taken)
+    while True:
+        now = timezone.now()
+        free = Q(running_since__isnull=True) | Q(heartbeat_at__lt=now - STALE_AFTER)
+        if RecomputeState.objects.filter(free).update(running_since=now, heartbeat_at=now, pending=False):
+            return True
+        if RecomputeState.objects.filter(~free).update(pending=True):
+            return False
 
 
 def _release_or_continue(workspace) -> bool:

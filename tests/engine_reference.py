@@ -36,7 +36,8 @@ class History:
         self.lookback_days = workspace.attribution_lookback_days
         self.half_life = float(workspace.time_decay_half_life_days)
         self.as_of = as_of
-        self.leads = list(Lead.objects.select_related("owner").order_by("id"))
+        # a merged lead is a tombstone: its touches and ledger rows are the survivor's now
+        self.leads = list(Lead.objects.filter(merged_into__isnull=True).select_related("owner").order_by("id"))
         self.events = list(StageEvent.objects.order_by("id"))
         self.touches = list(Touch.objects.select_related("channel", "campaign").order_by("occurred_at", "id"))
         self.opportunities = list(Opportunity.objects.order_by("id"))
@@ -69,6 +70,7 @@ class History:
         self.touches_of_account: dict[int, list[Touch]] = defaultdict(list)
         for touch in self.touches:  # already in (time, id) order
             self.touches_of_lead[touch.lead_id].append(touch)
+            # the account of the touch's lead now, not the one stored when it was recorded
             account_id = self.lead_by_id[touch.lead_id].account_id
             if account_id is not None:
                 self.touches_of_account[account_id].append(touch)
@@ -419,20 +421,34 @@ def exits(history: History, *, date_from: dt.date | None = None, date_to: dt.dat
                 counts[e.reason or "none"] += 1
         return dict(counts)
 
-    later_sal = 0
+    later_sal = set()  # recycled leads, not recycle events: a lead recycled twice counts once
     for e in chosen:
         if e.stage == "recycled" and any(
             s.lead_id == e.lead_id and s.stage == "sal" and s.entered_at > e.entered_at for s in history.events
         ):
-            later_sal += 1
+            later_sal.add(e.lead_id)
     count = {stage: sum(1 for e in chosen if e.stage == stage) for stage in ("rejected", "recycled", "disqualified")}
     return {
         "rejected": count["rejected"],
         "rejected_by_reason": by_reason("rejected"),
         "recycled": count["recycled"],
-        "recycled_later_sal": later_sal,
+        "recycled_later_sal": len(later_sal),
         "disqualified": count["disqualified"],
         "lost": sum(1 for e in chosen if e.stage == "lost"),
         "lost_by_reason": by_reason("lost"),
         "churned": sum(1 for e in chosen if e.stage == "churned"),
     }
+
+
+def target_accounts_touched(history: History, *, date_from=None, date_to=None) -> tuple[int, int]:
+    """(target accounts touched in the period, target accounts): a target account is touched
+    when a touch of one of its leads (its leads now) falls on a local day in the period."""
+    touched = set()
+    for account_id, touches in history.touches_of_account.items():
+        if account_id not in history.tiers:
+            continue
+        for touch in touches:
+            day = history.local_date(_ms(touch.occurred_at))
+            if (date_from is None or day >= date_from) and (date_to is None or day <= date_to):
+                touched.add(account_id)
+    return len(touched), len(history.tiers)

@@ -14,6 +14,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from accounts.models import TargetList
+from accounts.services import account_create, target_list_add_account
+from attribution.models import Channel
+from attribution.services import touch_record
 from funnel.reports import (
     ATTRIBUTION_COLUMNS,
     FUNNEL_COLUMNS,
@@ -22,13 +26,15 @@ from funnel.reports import (
     attribution_report,
     funnel_report,
 )
+from funnel.services import lead_stage_move, opportunity_create, opportunity_win
 from funnel.snapshots import recompute_workspace
+from leads.services import lead_create, lead_merge, leads_upsert
 from workspaces.models import Workspace
 from workspaces.scoping import workspace_scope
 
 from . import engine_reference as ref
 from .engine_data import build_history
-from .factories import WorkspaceFactory
+from .factories import CampaignFactory, WorkspaceFactory
 
 PERIODS = {
     "all_time": (None, None),
@@ -286,3 +292,108 @@ def test_funnel_exits_match_the_reference(history, ws, period):
     if period == "all_time":
         assert report["exits"]["recycled_later_sal"] > 0
         assert report["headline"]["people_touched"] == len(data.leads)
+
+
+# --- touches whose account changed after they were recorded --------------------------------
+
+MOVES_BASE = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def _day(n: float) -> dt.datetime:
+    return MOVES_BASE + dt.timedelta(days=n)
+
+
+def _build_account_moves(workspace) -> None:
+    """A touch recorded before its lead had an account (now in Alpha), a lead moved from Alpha
+    to Beta after its touch, and a lead of Gamma merged into one of Beta; Alpha and Beta are
+    target accounts and each has a won deal."""
+    alpha, beta, gamma = (
+        account_create(workspace=workspace, name=name, domain=f"{name}.example", external_id=name, segment=segment)
+        for name, segment in (("alpha", "smb"), ("beta", "enterprise"), ("gamma", "mid_market"))
+    )
+    abm = TargetList.objects.create(workspace=workspace, name="ABM")
+    target_list_add_account(workspace=workspace, target_list=abm, account=alpha, tier=1)
+    target_list_add_account(workspace=workspace, target_list=abm, account=beta, tier=2)
+    channel = {c.slug: c for c in Channel.objects.all()}
+    campaign = CampaignFactory(workspace=workspace, channel=channel["email"], external_id="moves-email")
+
+    early = lead_create(workspace=workspace, email="early@moves.test", entered_at=_day(1))
+    touch_record(workspace=workspace, lead=early, channel=channel["paid_search"], type="ad_click", occurred_at=_day(0))
+    leads_upsert(workspace=workspace, records=[{"email": early.email, "account_external_id": "alpha"}])
+
+    mover = lead_create(workspace=workspace, email="mover@moves.test", entered_at=_day(2), account=alpha)
+    touch_record(
+        workspace=workspace, lead=mover, channel=channel["email"], campaign=campaign, type="email_click",
+        occurred_at=_day(3),
+    )  # fmt: skip
+    leads_upsert(workspace=workspace, records=[{"email": mover.email, "account_external_id": "beta"}])
+
+    survivor = lead_create(workspace=workspace, email="survivor@moves.test", entered_at=_day(4), account=beta)
+    loser = lead_create(workspace=workspace, email="loser@moves.test", entered_at=_day(5), account=gamma)
+    touch_record(workspace=workspace, lead=loser, channel=channel["events"], type="event_attended", occurred_at=_day(6))
+    touch_record(workspace=workspace, lead=survivor, channel=channel["webinar"], type="web_visit", occurred_at=_day(7))
+    lead_merge(workspace=workspace, survivor=survivor, loser=loser)
+
+    for lead, account, amount in ((early, alpha, 1000), (survivor, beta, 2000)):
+        lead.refresh_from_db()
+        lead_stage_move(workspace=workspace, lead=lead, to_stage="sal", entered_at=_day(9))
+        deal = opportunity_create(
+            workspace=workspace, account=account, primary_lead=lead, name="deal", amount=amount, created_at=_day(10)
+        )
+        opportunity_win(workspace=workspace, opportunity=deal, closed_at=_day(20))
+
+
+@pytest.fixture
+def moves(scoped):
+    scoped.timezone = "UTC"
+    scoped.save(update_fields=["timezone"])
+    _build_account_moves(scoped)
+    snapshot = recompute_workspace(workspace=scoped)
+    return scoped, ref.History(scoped, as_of=dt.datetime.fromisoformat(snapshot.parameters["as_of"]))
+
+
+def test_account_levels_credit_the_touches_of_the_account_s_leads_now(moves):
+    workspace, data = moves
+    first = attribution_report(workspace, model="first_touch", level="opportunity")
+    # Alpha's deal: the touch recorded before its lead had an account; Beta's: the moved lead's
+    assert_same_credit(
+        _credit(first),
+        {"paid_search": {"conversions": 1.0, "value": 1000.0}, "email": {"conversions": 1.0, "value": 2000.0}},
+    )
+    # Beta's leads now: the moved one (email) and the survivor, with the merged lead's touch (events)
+    third = {"conversions": 1 / 3, "value": 666.67}
+    assert_same_credit(
+        _credit(attribution_report(workspace, model="linear", level="revenue")),
+        {"paid_search": {"conversions": 1.0, "value": 1000.0}, "email": third, "events": third, "webinar": third},
+    )
+    for model, level, by in ATTRIBUTION_CASES:
+        report = attribution_report(workspace, model=model, level=level, by=by)
+        assert_same_credit(_credit(report), ref.attribution_rows(data, model=model, level=level, by=by))
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "touched"),
+    [
+        (None, None, 2),
+        (_day(0).date(), _day(0).date(), 1),
+        (_day(3).date(), _day(3).date(), 1),
+        (_day(8).date(), None, 0),
+    ],
+)
+def test_target_account_reach_follows_the_leads_current_accounts(moves, date_from, date_to, touched):
+    workspace, data = moves
+    headline = funnel_report(workspace, filters=Filters(date_from, date_to))["headline"]
+    assert ref.target_accounts_touched(data, date_from=date_from, date_to=date_to) == (touched, 2)
+    assert (headline["target_accounts_touched"], headline["target_accounts"]) == (touched, 2)
+    assert headline["target_account_reach"] == touched / 2
+
+
+@pytest.mark.parametrize("by", [None, "segment", "tier", "channel"])
+def test_the_funnel_of_moved_and_merged_leads_matches_the_reference(moves, by):
+    workspace, data = moves
+    report = funnel_report(workspace, by=by)
+    expected = ref.funnel_rows(data, by=by)
+    actual = {(row.get("key", ""), row["stage"]): row for row in report["rows"]}
+    assert set(actual) == set(expected)
+    for where, row in expected.items():
+        assert_same(actual[where], row, where)

@@ -2,13 +2,18 @@
 
 import datetime as dt
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from attribution.models import Channel, Touch
-from attribution.services import touch_record
+from accounts.models import Account, TargetListMember
+from accounts.services import target_list_add_account
+from attribution.models import Campaign, Channel, Touch
+from attribution.services import campaigns_upsert, touch_record, touches_upsert
 from funnel import snapshots
 from funnel.models import RecomputeState, Snapshot, StageEvent
 from funnel.reports import ReportError, attribution_report, campaign_report, funnel_report
@@ -18,6 +23,7 @@ from leads.models import Lead
 from workspaces.scoping import workspace_scope
 
 from .engine_data import build_history
+from .factories import WorkspaceFactory
 
 
 @pytest.fixture
@@ -149,6 +155,140 @@ def test_nothing_is_due_when_the_interval_passed_but_nothing_changed(history):
     snapshot = recompute_workspace(workspace=history)
     later = snapshot.finished_at + dt.timedelta(minutes=history.recompute_interval_minutes, seconds=1)
     assert not workspace_needs_recompute(history, now=later)
+
+
+# PostgreSQL versions a row with the id of the transaction that wrote it: the writes these tests
+# compare must commit one by one, as they do in production, not share the test's transaction.
+committing = pytest.mark.django_db(transaction=True)
+
+
+def _due_after_the_interval(workspace, snapshot) -> bool:
+    later = snapshot.finished_at + dt.timedelta(minutes=workspace.recompute_interval_minutes, seconds=1)
+    return workspace_needs_recompute(workspace, now=later)
+
+
+@committing
+def test_a_touch_whose_channel_changed_through_the_upsert_makes_the_workspace_due(history):
+    lead = Lead.objects.filter(merged_into__isnull=True).first()
+    email = Channel.objects.get(slug="email")
+    touch_record(workspace=history, lead=lead, channel=email, type="email_click", external_id="T-1")
+    snapshot = recompute_workspace(workspace=history)
+    assert not _due_after_the_interval(history, snapshot)
+    report = touches_upsert(workspace=history, records=[{"external_id": "T-1", "channel": "events"}])
+    assert report.results[0]["status"] == "updated"
+    assert Touch.objects.get(external_id="T-1").channel.slug == "events"
+    assert _due_after_the_interval(history, snapshot)
+
+
+@committing
+def test_a_tier_change_makes_the_workspace_due(history):
+    member = TargetListMember.objects.select_related("target_list", "account").order_by("id").first()
+    snapshot = recompute_workspace(workspace=history)
+    count = TargetListMember.objects.count()
+    tier = 1 if member.tier != 1 else 2
+    target_list_add_account(workspace=history, target_list=member.target_list, account=member.account, tier=tier)
+    assert TargetListMember.objects.count() == count
+    assert TargetListMember.objects.get(pk=member.pk).tier == tier
+    assert _due_after_the_interval(history, snapshot)
+
+
+@committing
+def test_a_target_list_member_swapped_for_another_makes_the_workspace_due(history):
+    member = TargetListMember.objects.select_related("target_list").order_by("id").first()
+    listed = TargetListMember.objects.filter(target_list=member.target_list).values_list("account_id", flat=True)
+    other = Account.objects.exclude(id__in=listed).first()
+    snapshot = recompute_workspace(workspace=history)
+    count = TargetListMember.objects.count()
+    member.delete()  # there is no removal service yet: the admin deletes members
+    target_list_add_account(workspace=history, target_list=member.target_list, account=other, tier=member.tier)
+    assert TargetListMember.objects.count() == count
+    assert _due_after_the_interval(history, snapshot)
+
+
+@committing
+def test_a_campaign_moved_to_another_channel_makes_the_workspace_due(history):
+    campaign = Campaign.objects.exclude(external_id="").order_by("id").first()
+    snapshot = recompute_workspace(workspace=history)
+    report = campaigns_upsert(workspace=history, records=[{"external_id": campaign.external_id, "channel": "partner"}])
+    assert report.results[0]["status"] == "updated"
+    assert _due_after_the_interval(history, snapshot)
+
+
+@committing
+def test_a_renamed_channel_makes_the_workspace_due(history):
+    snapshot = recompute_workspace(workspace=history)
+    Channel.objects.filter(slug="events").update(name="Field events")  # channels are edited in the admin
+    assert _due_after_the_interval(history, snapshot)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_write_committed_after_the_marks_by_an_older_transaction_makes_the_workspace_due():
+    """PostgreSQL versions rows with the writing transaction's id, not in commit order: a
+    transaction that wrote before the marks were taken and commits after them has a version
+    below the largest one the marks saw. The marks' horizon still catches it."""
+    workspace = WorkspaceFactory(slug="late-writer")
+    with workspace_scope(workspace):
+        build_history(workspace, seed=3, n_leads=6)
+        leads = list(Lead.objects.filter(merged_into__isnull=True).order_by("id")[:2])
+        email = Channel.objects.get(slug="email")
+        touch_record(workspace=workspace, lead=leads[0], channel=email, type="email_click", external_id="LATE")
+    wrote, release, done = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def older_transaction():
+        try:
+            with workspace_scope(workspace), transaction.atomic():
+                touches_upsert(workspace=workspace, records=[{"external_id": "LATE", "channel": "events"}])
+                wrote.set()
+                assert release.wait(30)
+        except Exception as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=older_transaction)
+    thread.start()
+    try:
+        assert wrote.wait(30)
+        with workspace_scope(workspace):
+            # a younger transaction commits first: the largest version is now above the older one's
+            touch_record(workspace=workspace, lead=leads[1], channel=email, type="email_click")
+            snapshot = recompute_workspace(workspace=workspace)
+            assert not _due_after_the_interval(workspace, snapshot)
+            release.set()
+            assert done.wait(30) and not errors
+            assert Touch.objects.get(external_id="LATE").channel.slug == "events"
+            assert _due_after_the_interval(workspace, snapshot)
+    finally:
+        release.set()
+        thread.join(30)
+
+
+def test_a_request_arriving_as_the_run_releases_takes_the_run_instead_of_waiting_for_it(history, monkeypatch):
+    """The run under way releases between the request's failed take and its queueing: the
+    request must not be left pending with no run to pick it up, it takes the run itself."""
+    now = timezone.now()
+    RecomputeState.objects.update_or_create(
+        workspace=history, defaults={"running_since": now, "heartbeat_at": now, "pending": False}
+    )
+    real_update = QuerySet.update
+    released = []
+
+    def update_then_let_the_run_release(self, **kwargs):
+        changed = real_update(self, **kwargs)
+        if self.model is RecomputeState and not changed and not released:
+            released.append(True)
+            assert snapshots._release_or_continue(history) is False  # the run ends: nothing pending
+        return changed
+
+    monkeypatch.setattr(QuerySet, "update", update_then_let_the_run_release)
+    snapshot = recompute_workspace(workspace=history)
+    assert released
+    assert snapshot is not None and snapshot.status == Snapshot.Status.DONE
+    state = RecomputeState.objects.get()
+    assert (state.running_since, state.pending) == (None, False)
 
 
 def test_the_beat_task_recomputes_the_due_workspaces_only(history, other_workspace):
