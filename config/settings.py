@@ -205,6 +205,8 @@ API_PAGE_SIZE = 100
 API_MAX_PAGE_SIZE = 1000
 # Django refuses larger bodies itself (answered 413 by the API); uploaded files are not counted.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Memory each web process may keep for prepared snapshots (the dashboards' numbers), in MB.
+REPORT_CACHE_MB = int(os.environ.get("REPORT_CACHE_MB", "600"))
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(200 * 1024 * 1024)))
 # Webhook URLs that resolve to loopback or private addresses are refused unless allowed here
 # (on by default while DEBUG is on, for local receivers).
