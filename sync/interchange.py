@@ -296,8 +296,7 @@ def values_equal(old, new) -> bool:
     return old == new
 
 
-def to_interchange(value):
-    """A model value as the API and CSV give it: ISO 8601 times, amounts as text."""
+def _interchange_slow(value):
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
@@ -307,6 +306,24 @@ def to_interchange(value):
     return value
 
 
+# Dispatch on the exact type first: a page of 1,000 records converts 16,000 values.
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+_CONVERT = {
+    dt.datetime: lambda value: value.isoformat().replace("+00:00", "Z"),
+    dt.date: dt.date.isoformat,
+    decimal.Decimal: lambda value: f"{value:.2f}",
+}
+
+
+def to_interchange(value):
+    """A model value as the API and CSV give it: ISO 8601 times, amounts as text."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    convert = _CONVERT.get(kind)
+    return convert(value) if convert is not None else _interchange_slow(value)
+
+
 def output_rows(names: tuple[str, ...], value_rows) -> list[dict]:
     """Rows of ``values_list`` (in ``names`` order) as interchange dicts."""
-    return [{name: to_interchange(value) for name, value in zip(names, row, strict=True)} for row in value_rows]
+    return [dict(zip(names, map(to_interchange, row), strict=True)) for row in value_rows]
