@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Account, TargetListMember
 from attribution.models import Campaign, Channel, Touch
 from leads.models import Lead
+from sync.models import Tombstone
 
 from .codec import encode
 from .engine import compute, load_inputs
@@ -30,8 +31,10 @@ KEEP_DONE = 3
 ProgressPrinter = Callable[[str, int], None]
 
 
-# The tables the engine reads whose rows carry ``sync_version`` (sync.versioning).
+# The tables the engine reads whose rows carry ``sync_version`` (sync.versioning), and the
+# tombstones that deleting or merging their rows writes.
 VERSIONED = {
+    "tombstones": Tombstone,
     "touches": Touch,
     "events": StageEvent,
     "leads": Lead,
@@ -46,9 +49,10 @@ def source_marks(workspace, *, horizon: int | None = None) -> dict:
     """Fingerprints of everything the engine reads, one aggregate query per table: when none
     moved, a new snapshot would be the same as the last one.
 
-    A versioned table's mark is its row count, largest id and largest ``sync_version`` (the
-    database's triggers bump it on every insert and update, whatever the code path; rows that a
-    bulk load wrote with version 0 are still counted). On PostgreSQL a version is the writing
+    A versioned table's mark is its largest id and largest ``sync_version`` (the database's
+    triggers bump it on every insert and update, whatever the code path; a new row that a bulk
+    load wrote with version 0 still moves the largest id), read off indexes; a deletion writes a
+    tombstone, which is marked the same way. On PostgreSQL a version is the writing
     transaction's id, which is not in commit order: a transaction that began before the marks
     were taken may commit later with a version below the largest one seen. So the marks also
     keep the oldest transaction then running (``horizon``, at or below any such version) and the
@@ -64,7 +68,9 @@ def source_marks(workspace, *, horizon: int | None = None) -> dict:
             horizon = cursor.fetchone()[0]
     marks: dict = {"horizon": horizon}
     for name, model in VERSIONED.items():
-        aggregates = {"rows": Count("id"), "max_id": Max("id"), "max_version": Max("sync_version")}
+        # No row count: it scans the table (seconds at ten million touches). A deletion writes
+        # a tombstone, whose versions are marked below.
+        aggregates = {"max_id": Max("id"), "max_version": Max("sync_version")}
         if horizon is not None:
             recent = Q(sync_version__gte=horizon)
             aggregates |= {"recent_rows": Count("id", filter=recent), "recent_sum": Sum("sync_version", filter=recent)}

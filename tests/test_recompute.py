@@ -23,7 +23,7 @@ from leads.models import Lead
 from workspaces.scoping import workspace_scope
 
 from .engine_data import build_history
-from .factories import WorkspaceFactory
+from .factories import CampaignFactory, WorkspaceFactory
 
 
 @pytest.fixture
@@ -218,6 +218,19 @@ def test_a_campaign_moved_to_another_channel_makes_the_workspace_due(history):
 def test_a_renamed_channel_makes_the_workspace_due(history):
     snapshot = recompute_workspace(workspace=history)
     Channel.objects.filter(slug="events").update(name="Field events")  # channels are edited in the admin
+    assert _due_after_the_interval(history, snapshot)
+
+
+@committing
+def test_a_deleted_campaign_makes_the_workspace_due(history):
+    """The marks count no rows (a scan of ten million touches): a deletion shows by its tombstone."""
+    from attribution.services import campaign_delete
+
+    campaign = CampaignFactory(workspace=history, external_id="SPARE-1")
+    CampaignFactory(workspace=history, external_id="SPARE-2")  # the largest id stays the same
+    snapshot = recompute_workspace(workspace=history)
+    assert not _due_after_the_interval(history, snapshot)
+    campaign_delete(workspace=history, campaign=campaign)
     assert _due_after_the_interval(history, snapshot)
 
 
