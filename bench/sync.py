@@ -428,6 +428,13 @@ def check_database(workspace_id: int, data: dict[str, list[dict]]) -> list[str]:
         )
         stored = {row[0]: row[1:] for row in cursor.fetchall()}
         fields = ("email", "first_name", "last_name", "title", "seniority", "department", "phone")
+        # A person sent without created_at is captured by their first form fill (the product's
+        # rule): that is the capture time expected of them.
+        first_fill: dict[str, dt.datetime] = {}
+        for t in data["touches"]:
+            if t["type"] == "form_fill":
+                at = dt.datetime.fromisoformat(t["occurred_at"])
+                first_fill[t["lead_external_id"]] = min(at, first_fill.get(t["lead_external_id"], at))
         wrong += [
             r["external_id"]
             for r in data["leads"]
@@ -435,7 +442,7 @@ def check_database(workspace_id: int, data: dict[str, list[dict]]) -> list[str]:
             != (
                 *(r[f] for f in fields),
                 r["account_external_id"],
-                dt.datetime.fromisoformat(r["created_at"]) if "created_at" in r else None,
+                dt.datetime.fromisoformat(r["created_at"]) if "created_at" in r else first_fill.get(r["external_id"]),
             )
         ]
         cursor.execute(

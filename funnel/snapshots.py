@@ -49,10 +49,11 @@ def source_marks(workspace, *, horizon: int | None = None) -> dict:
     """Fingerprints of everything the engine reads, one aggregate query per table: when none
     moved, a new snapshot would be the same as the last one.
 
-    A versioned table's mark is its largest id and largest ``sync_version`` (the database's
-    triggers bump it on every insert and update, whatever the code path; a new row that a bulk
-    load wrote with version 0 still moves the largest id), read off indexes; a deletion writes a
-    tombstone, which is marked the same way. On PostgreSQL a version is the writing
+    A versioned table's mark is its largest ``sync_version`` (the database's triggers bump it on
+    every insert and update, whatever the code path), read off the version index; a deletion
+    writes a tombstone, which is marked the same way. (Rows that ``bench/generate.py`` loads with
+    the triggers off keep version 0: after such a load, recompute by hand, as bench/engine.py does.)
+    On PostgreSQL a version is the writing
     transaction's id, which is not in commit order: a transaction that began before the marks
     were taken may commit later with a version below the largest one seen. So the marks also
     keep the oldest transaction then running (``horizon``, at or below any such version) and the
@@ -68,13 +69,18 @@ def source_marks(workspace, *, horizon: int | None = None) -> dict:
             horizon = cursor.fetchone()[0]
     marks: dict = {"horizon": horizon}
     for name, model in VERSIONED.items():
-        # No row count: it scans the table (seconds at ten million touches). A deletion writes
-        # a tombstone, whose versions are marked below.
-        aggregates = {"max_id": Max("id"), "max_version": Max("sync_version")}
+        # Only what the (workspace, sync_version, id) indexes answer without reading the table:
+        # a row count, a largest id or an aggregate with FILTER would scan every row of the
+        # workspace (seconds at ten million touches). A deletion writes a tombstone, marked too.
+        rows = model.objects.order_by()
+        mark = _plain(rows.aggregate(max_version=Max("sync_version")))
         if horizon is not None:
-            recent = Q(sync_version__gte=horizon)
-            aggregates |= {"recent_rows": Count("id", filter=recent), "recent_sum": Sum("sync_version", filter=recent)}
-        marks[name] = _plain(model.objects.aggregate(**aggregates))
+            mark |= _plain(
+                rows.filter(sync_version__gte=horizon).aggregate(
+                    recent_rows=Count("id"), recent_sum=Sum("sync_version")
+                )
+            )
+        marks[name] = mark
     marks["targets"] = _plain(
         TargetListMember.objects.aggregate(
             rows=Count("id"),
