@@ -1,6 +1,6 @@
 import django_filters
 
-from sync.api import EmailFilter, identifiers, resource_viewset
+from sync.api import EmailFilter, TimestampFilter, identifiers, resource_viewset
 from sync.resources import RESOURCES
 
 from .choices import CampaignStatus, CampaignType, TouchType
@@ -25,8 +25,8 @@ class TouchFilter(django_filters.FilterSet):
     lead_email = EmailFilter(field_name="lead__email")
     campaign_external_id = django_filters.CharFilter(field_name="campaign__external_id")
     channel = django_filters.CharFilter(field_name="channel__slug")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = TimestampFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = TimestampFilter(field_name="occurred_at", lookup_expr="lt")
 
     type = django_filters.ChoiceFilter(choices=identifiers(TouchType))
 

@@ -153,7 +153,8 @@ def parse_datetime(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
         moment = moment.replace(tzinfo=tz)
     if not dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= moment <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
         raise Invalid(f"'{shown(value)}' is outside the years 1900 to 2200.")
-    return moment
+    # As an instant in UTC: Python takes offsets up to a day, PostgreSQL only up to about 16 hours.
+    return moment.astimezone(dt.UTC)
 
 
 def _email(column: Column, value) -> str:

@@ -5,6 +5,9 @@ import pytest
 
 from .api_helpers import API, key_client, seed_workspace
 
+# PostgreSQL's feed hides what the reader's own open transaction wrote: commit as production does.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def api(workspace):
@@ -41,3 +44,12 @@ def test_stage_events_filter_on_the_leads_email_as_typed(api):
 
 def test_leads_filter_on_email_in_any_case(api):
     assert len(_ids(api.get(f"{API}/leads/", {"email": "APAT@acme.test"}))) == 1
+
+
+def test_touch_time_bounds_read_timestamps_as_the_interchange_does(api):
+    assert len(_ids(api.get(f"{API}/touches/", {"occurred_after": "2026-01-06"}))) == 1  # T0 + 1 day
+    assert _ids(api.get(f"{API}/touches/", {"occurred_after": "2026-01-07T00:00:00+01:00"})) == []
+    for odd in ("0664-02-28T05:42:57.46+19:17", "next week"):
+        response = api.get(f"{API}/touches/export/", {"occurred_after": odd})
+        assert response.status_code == 400, odd
+        assert "occurred_after" in response.json()

@@ -109,10 +109,11 @@ def test_production_with_a_secret_key_starts(tree):
     assert result.returncode == 0, result.stderr
 
 
-def test_migrate_alone_makes_the_database_cache_table(db):
+def test_migrate_alone_makes_the_database_cache_table(db, settings):
     """Without Redis the API throttle counts in the database cache; ``migrate`` makes its table."""
     import importlib
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}}
     from django.db import connection
 
     migration = importlib.import_module("sync.migrations.0005_cache_table")
