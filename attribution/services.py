@@ -14,6 +14,7 @@ from sync.bulk import (
     given,
     insert_ignoring_conflicts,
     parse_batch,
+    refuse_future,
 )
 from sync.interchange import Parsed, values_equal
 from workspaces.scoping import ensure_same_workspace
@@ -377,8 +378,7 @@ def _touch_values(p: Parsed, by_external, by_email, campaigns, channels, errors,
         if channel is None:
             errors["channel"] = _channel_error(given["channel"], channels)
         values["channel_id"] = channel
-    if "occurred_at" in given and given["occurred_at"] > timezone.now() + dt.timedelta(minutes=5):
-        errors["occurred_at"] = [f"{given['occurred_at'].isoformat()} is in the future."]
+    refuse_future(given, ("occurred_at",), errors)
     return values
 
 

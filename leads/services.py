@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
 from funnel.stages import EventSource, Stage
-from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch
+from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch, refuse_future
 from sync.interchange import Parsed
 from workspaces.models import Membership, Role
 from workspaces.scoping import ensure_same_workspace
@@ -23,7 +23,6 @@ from .selectors import leads_by_keys, survivor
 # Copied as they are from a record to the lead.
 PLAIN_FIELDS = ("first_name", "last_name", "title", "seniority", "department", "phone")
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "phone")
-CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 @transaction.atomic
@@ -183,8 +182,7 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
         if target is not None and by_external.get(external_id, target["id"]) != target["id"]:
             values.pop("external_id")
         created_at = p.values.get("created_at")
-        if created_at is not None and created_at > now + CLOCK_SKEW:
-            errors["created_at"] = [f"{created_at.isoformat()} is in the future."]
+        refuse_future(p.values, ("created_at",), errors)
         if errors:
             report.fail(i, errors)
             continue

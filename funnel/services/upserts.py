@@ -6,8 +6,6 @@ ledger and the contract exactly as the browser does. Stage events go through ``l
 Existing rows and references are read once per batch.
 """
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from leads.models import Lead
 from leads.selectors import leads_by_reference, referenced_lead
-from sync.bulk import BatchReport, fail_repeats, given, parse_batch
+from sync.bulk import BatchReport, fail_repeats, given, parse_batch, refuse_future
 from sync.interchange import Parsed, values_equal
 
 from ..interchange import OPPORTUNITIES, STAGE_EVENTS
@@ -23,16 +21,6 @@ from ..models import Opportunity
 from ..stages import EventSource, LostReason, OpportunityKind, OpportunityStage, RejectionReason, Stage
 from .history import HistoryEntry, ledger_import
 from .moves import opportunity_create, opportunity_lose, opportunity_move, opportunity_win
-
-# As for leads and touches: a time in the future is refused, past a small clock skew.
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def _refuse_future(values: dict, names: tuple[str, ...], errors: dict) -> None:
-    latest = timezone.now() + CLOCK_SKEW
-    for name in names:
-        if values.get(name) is not None and values[name] > latest:
-            errors[name] = [f"{values[name].isoformat()} is in the future."]
 
 
 def error_dict(error: ValidationError, default_field: str = "non_field_errors") -> dict[str, list[str]]:
@@ -88,7 +76,7 @@ def opportunities_upsert(
                 f"No lead with the external_id '{p.values['lead_external_id']}' in this workspace."
             ]
         lead = leads.get(lead_row["id"]) if lead_row else None
-        _refuse_future(p.values, ("created_at", "closed_at"), errors)
+        refuse_future(p.values, ("created_at", "closed_at"), errors)
         if clear_blanks and p.blanks - {"lost_reason", "closed_at"}:
             for name in p.blanks - {"lost_reason", "closed_at"}:
                 errors[name] = [f"The {name} of an opportunity cannot be emptied."]
@@ -262,7 +250,7 @@ def stage_events_upsert(*, workspace, records: list, actor=None, source: str = E
                 if known
                 else [f"An entry into '{stage}' carries no reason."]
             )
-        _refuse_future(p.values, ("entered_at",), errors)
+        refuse_future(p.values, ("entered_at",), errors)
         if errors:
             report.fail(i, errors)
             continue
