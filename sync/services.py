@@ -3,11 +3,8 @@
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 import uuid
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -15,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .addresses import post_checked, resolve_checked
 from .models import ImportJob, Webhook, WebhookDelivery, WebhookEvent
 
 MAX_ATTEMPTS = 8
@@ -25,23 +23,9 @@ FIRST_RETRY_SECONDS = 30
 
 
 def check_webhook_url(url: str) -> None:
-    """A receiver must be http(s), and (unless allowed) not on loopback or a private network:
-    a webhook must not become a way to reach our own internal services."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": f"'{url}' is not an http or https URL."})
-    if settings.WEBHOOK_ALLOW_PRIVATE_HOSTS:
-        return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError:
-        raise ValidationError({"url": f"The host '{parts.hostname}' does not resolve."}) from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            raise ValidationError(
-                {"url": f"'{parts.hostname}' resolves to a private address ({ip}); use a public URL."}
-            )
+    """A receiver must be http(s), and (unless allowed) on a globally routable address: a webhook
+    must not become a way to reach our own internal services (sync/addresses.py)."""
+    resolve_checked(url)
 
 
 @transaction.atomic
@@ -133,13 +117,9 @@ def webhook_deliver(*, delivery_id: int) -> float | None:
     }
     status_code, error = None, ""
     try:
-        check_webhook_url(delivery.webhook.url)
-        response = requests.post(
-            delivery.webhook.url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
+        # checked again at every delivery (DNS may have changed), and sent to the checked address
+        response = post_checked(
+            delivery.webhook.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
         )
         status_code = response.status_code
         if not 200 <= status_code < 300:
