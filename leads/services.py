@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
-from funnel.stages import EventSource, Stage
+from funnel.stages import FUNNEL_STAGES, EventSource, Stage
 from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch, refuse_future
 from sync.interchange import Parsed
 from workspaces.models import Membership, Role
@@ -463,12 +463,32 @@ def lead_erase(*, workspace, lead: Lead, actor=None) -> Lead:
     return lead
 
 
+def _merged_stage(rows) -> tuple[str, dt.datetime] | None:
+    """The merged person's current stage and its entry time, from both ledgers' rows (lead id,
+    stage, entered_at, id): the newest entry of the person who reached the furthest funnel stage,
+    so a merge never moves anyone back (a survivor at 'lead' merged with a loser at 'touched'
+    stays a lead); when both reached the same stage, the newer of their newest entries."""
+    furthest: dict[int, int] = defaultdict(lambda: -1)
+    newest: dict[int, tuple] = {}
+    for lead_id, stage, entered_at, event_id in rows:
+        if stage in FUNNEL_STAGES:
+            furthest[lead_id] = max(furthest[lead_id], FUNNEL_STAGES.index(stage))
+        if lead_id not in newest or (entered_at, event_id) > newest[lead_id][:2]:
+            newest[lead_id] = (entered_at, event_id, stage)
+    if not newest:
+        return None
+    chosen = max(newest, key=lambda lead_id: (furthest[lead_id], newest[lead_id][:2]))
+    entered_at, _, stage = newest[chosen]
+    return stage, entered_at
+
+
 @transaction.atomic
 def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: str = EventSource.UI) -> LeadMerge:
     """Merge two records of one person. The loser's touches, ledger rows and opportunities move
     to the survivor; the survivor keeps its values and takes the loser's where its own are
-    empty; its current stage is the newest of the two people's; the loser stays as a tombstone
-    pointing at the survivor, so its email and external id lead there from now on."""
+    empty; its current stage is that of the person who went further down the funnel
+    (``_merged_stage``); the loser stays as a tombstone pointing at the survivor, so its email
+    and external id lead there from now on."""
     from attribution.models import Touch
     from funnel.models import Opportunity, StageEvent
     from sync.models import Tombstone
@@ -483,6 +503,9 @@ def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: st
     for lead, role in ((keep, "survivor"), (gone, "loser")):
         if lead.erased_at is not None or lead.merged_into_id is not None:
             raise ValidationError({role: f"Lead #{lead.pk} was already deleted or merged."})
+    stage = _merged_stage(
+        StageEvent.objects.filter(lead_id__in=[keep.pk, gone.pk]).values_list("lead_id", "stage", "entered_at", "id")
+    )
     moved = {
         "touches": Touch.objects.filter(lead=gone).update(lead=keep, updated_at=timezone.now()),
         "stage_events": StageEvent.objects.filter(lead=gone).update(lead=keep),
@@ -495,9 +518,8 @@ def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: st
     for name in (*PLAIN_FIELDS, "account_id", "owner_id"):
         if getattr(keep, name) in ("", None) and getattr(gone, name) not in ("", None):
             changes[name] = getattr(gone, name)
-    newest = StageEvent.objects.filter(lead=keep).order_by("-entered_at", "-id").values("stage", "entered_at").first()
-    if newest:
-        changes |= {"stage": newest["stage"], "stage_entered_at": newest["entered_at"]}
+    if stage is not None:
+        changes |= {"stage": stage[0], "stage_entered_at": stage[1]}
     captures = [t for t in (keep.captured_at, gone.captured_at) if t is not None]
     changes["captured_at"] = min(captures) if captures else None
     Lead.objects.filter(pk=keep.pk).update(**changes)

@@ -149,3 +149,16 @@ def test_a_merge_without_two_lead_ids_is_400_naming_the_field(api, pair, body):
 def test_a_merge_of_unknown_ids_is_404(api, pair):
     survivor, _, _ = pair
     assert merge(api, survivor, 987654).status_code == 404
+
+
+def test_merging_a_newer_touched_record_into_a_lead_keeps_the_survivor_a_lead(workspace, api):
+    """The loser's newer 'touched' entry does not move the survivor back (issue 9, item 13)."""
+    keep = send_bulk(
+        api, "leads", [{"external_id": "KEEP", "email": "pat@acme.test", "created_at": "2026-01-01T00:00:00Z"}]
+    )
+    gone = send_bulk(api, "leads", [{"external_id": "GONE", "email": "pat.doe@acme.test"}])  # touched, now
+    survivor, loser = keep.json()["results"][0]["id"], gone.json()["results"][0]["id"]
+    response = merge(api, survivor, loser)
+    assert response.status_code == 200, response.content
+    assert response.json()["stage"] == "lead"
+    assert response.json()["stage_entered_at"].startswith("2026-01-01T00:00:00")
