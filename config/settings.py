@@ -223,7 +223,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["workspaces.api_auth.PrincipalRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"principal": API_THROTTLE_RATE},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's, with deep nesting a 400 rather than a RecursionError (workspaces.api_parsers)
+    "DEFAULT_PARSER_CLASSES": ["workspaces.api_parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "workspaces.api.exception_handler",

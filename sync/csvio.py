@@ -4,6 +4,13 @@ An import reads the file in batches of 1,000 rows, each batch one call to the re
 (its own transaction), and reports every refused row with its line number, fields and messages;
 an export streams the live records in id order, a few thousand at a time, so a million rows
 never sit in memory.
+
+Formulas: a spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` (and some a tab
+or carriage return) as a formula, so a lead named ``=HYPERLINK(...)`` would run on the desk of
+whoever opens the export. Every export prefixes ``'`` to a text cell (by the column's kind: never
+an amount, a number or a time) that begins with one of those or with ``'`` itself, as OWASP's
+CSV injection rule says; the import strips exactly that prefix (a ``'`` followed by one of those
+characters) from text cells, so an export imports back to the same values.
 """
 
 import csv
@@ -13,12 +20,23 @@ from dataclasses import dataclass, field
 
 from funnel.stages import EventSource
 
-from .interchange import Spec, output_rows
+from .interchange import Spec, to_interchange
 from .resources import Resource
 
 BATCH = 1000
 EXPORT_CHUNK = 5000
 KEPT_ERRORS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def formula_guarded(text: str) -> str:
+    """A text cell as an export writes it: ``'`` before a cell a spreadsheet would run."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def formula_unguarded(text: str) -> str:
+    """A text cell as an import reads it: the one ``'`` an export put before it taken off."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 class CSVFormatError(ValueError):
@@ -35,7 +53,10 @@ def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
             f"The file is not UTF-8 text (byte {error.start} cannot be read); save it as CSV UTF-8."
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise _unreadable(error, 1) from None
     if not header or not any(cell.strip() for cell in header):
         raise CSVFormatError(f"The file is empty; its first line should be a header such as: {','.join(spec.names)}")
     header = [cell.strip() for cell in header]
@@ -50,20 +71,40 @@ def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
     if repeated:
         raise CSVFormatError(f"The column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} appear twice.")
 
+    text_cells = [i for i, name in enumerate(header) if name in spec.text_names]
+
     def rows() -> Iterator[dict]:
         # "__line__": the line of the file where the row starts, as a spreadsheet shows it (blank
         # lines and cells holding line breaks make it differ from the row's position).
         ended = reader.line_num
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader, None)
+            except csv.Error as error:
+                raise _unreadable(error, ended + 1) from None
+            if cells is None:
+                return
             line, ended = ended + 1, reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(header):
                 yield {"__extra__": cells[len(header) :], "__line__": line}
                 continue
+            for i in text_cells:
+                if i < len(cells):
+                    cells[i] = formula_unguarded(cells[i])
             yield dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)) | {"__line__": line}
 
     return header, rows()
+
+
+def _unreadable(error: csv.Error, line: int) -> CSVFormatError:
+    if "field limit" in str(error):
+        return CSVFormatError(
+            f"Line {line} has a cell over {csv.field_size_limit():,} characters (no column takes more than "
+            "a few hundred); is a quote left open?"
+        )
+    return CSVFormatError(f"Line {line} cannot be read as CSV: {error}.")
 
 
 @dataclass
@@ -122,6 +163,7 @@ def import_rows(
 def export_csv(resource: Resource, queryset=None) -> Iterator[str]:
     """The resource's live records as CSV text, header first, in id order, in chunks."""
     names = resource.output_names()
+    text_cells = [i for i, name in enumerate(names) if name in resource.spec.text_names]
     queryset = (queryset if queryset is not None else resource.rows()).order_by("id")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -134,7 +176,11 @@ def export_csv(resource: Resource, queryset=None) -> Iterator[str]:
             return
         buffer.seek(0)
         buffer.truncate()
-        for row in output_rows(names, chunk):
-            writer.writerow(["" if value is None else value for value in row.values()])
+        for row in chunk:
+            cells = ["" if value is None else to_interchange(value) for value in row]
+            for i in text_cells:
+                if type(cells[i]) is str:  # an ID column may hold our integer id (renews_id)
+                    cells[i] = formula_guarded(cells[i])
+            writer.writerow(cells)
         yield buffer.getvalue()
         last = chunk[-1][0]

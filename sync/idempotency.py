@@ -39,12 +39,16 @@ def _retryable(error: OperationalError) -> bool:
 
 def _canonical(body: bytes) -> bytes:
     """The body as the request means it: a JSON body re-encoded with sorted keys and no spacing,
-    so a client that re-serializes its retry (other spacing or key order) is the same request."""
+    so a client that re-serializes its retry (other spacing or key order) is the same request.
+    A lone surrogate (JSON's "\\ud800") is encoded as it came ("surrogatepass"): its record is
+    refused later, naming the field, and a retry must still compare equal. A body that is not
+    JSON (or not UTF-8, or nested too deep to parse, as a DELETE's body may be) is its bytes."""
     try:
         parsed = json.loads(body)
-    except ValueError:  # not JSON (or not UTF-8): the bytes themselves
+        text = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (ValueError, RecursionError):
         return body
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return text.encode("utf-8", "surrogatepass")
 
 
 def run_write(request, write: Callable[[], tuple[int, object]], body: bytes) -> Response:

@@ -36,6 +36,7 @@ TEXT, ID, EMAIL, DOMAIN, CHOICE, INTEGER, DECIMAL, DATE, DATETIME, SLUG = (
     "datetime",
     "slug",
 )
+TEXT_KINDS = frozenset({TEXT, ID, EMAIL, DOMAIN, CHOICE, SLUG})
 MAX_AMOUNT = decimal.Decimal("999999999999.99")
 CENT = decimal.Decimal("0.01")
 
@@ -83,6 +84,10 @@ def _text(column: Column, value) -> str:
     text = str(value).strip()
     if "\x00" in text:  # PostgreSQL text cannot hold it; nothing sends it on purpose
         raise Invalid("Contains a NUL character (\\x00).")
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (JSON's "\ud800"): not text UTF-8 or PostgreSQL can hold
+        raise Invalid("Contains a lone surrogate (\\ud800 to \\udfff), which is not a character.") from None
     if len(text) > column.max_length:
         raise Invalid(f"At most {column.max_length} characters (this has {len(text)}).")
     return text
@@ -102,6 +107,8 @@ def _integer(column: Column, value) -> int:
         value = value.strip()
         if not (value.isascii() and value.isdigit()):  # not '²' or other digits int() refuses
             raise Invalid(f"'{shown(value)}' is not a whole number.")
+        if len(value.lstrip("0")) > 10:  # beyond the cap below, and int() refuses over 4,300 digits
+            raise Invalid("Too large.")
     if not isinstance(value, int | float | str):
         raise Invalid("Must be a whole number.")
     number = int(value)
@@ -231,6 +238,13 @@ class Spec:
             except Invalid as error:
                 parsed.errors[name] = [str(error)]
         return parsed
+
+    @functools.cached_property
+    def text_names(self) -> frozenset[str]:
+        """The columns (given and taken) that hold text, not numbers, amounts, dates or times:
+        the cells a CSV export guards against formulas."""
+        every = (*self.columns, *self.output_only)
+        return frozenset(c.name for c in every if c.kind in TEXT_KINDS)
 
     @functools.cached_property
     def _by_name(self) -> dict[str, Column]:
