@@ -16,7 +16,6 @@ class AccountAdmin(WorkspaceScopedAdmin):
     list_filter = ["segment"]
     search_fields = ["name", "domain", "external_id"]
     readonly_fields = ["workspace", "created_at", "updated_at"]
-    raw_id_fields = ["owner"]
     form = AccountAdminForm
 
 

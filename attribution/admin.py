@@ -18,8 +18,7 @@ class CampaignAdmin(WorkspaceScopedAdmin):
     list_filter = ["type", "status"]
     search_fields = ["name", "external_id", "utm_campaign"]
     list_select_related = ["workspace", "channel"]
-    readonly_fields = ["workspace"]
-    raw_id_fields = ["owner"]
+    readonly_fields = ["workspace", "created_at", "updated_at"]  # as for accounts and leads: kept by the product
 
 
 @admin.register(Touch)

@@ -27,7 +27,6 @@ class LeadAdmin(WorkspaceScopedAdmin):
         "workspace", "stage", "stage_entered_at", "captured_at", "account", "merged_into", "erased_at",
         "created_at", "updated_at",
     ]  # fmt: skip
-    raw_id_fields = ["owner"]
     show_full_result_count = False
     form = LeadAdminForm
 

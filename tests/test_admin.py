@@ -148,7 +148,7 @@ def test_the_admin_refuses_links_to_another_workspace(client, workspace, other_w
         their_channel = Channel.objects.get(slug="email")
     errors = _errors(_post_change(client, campaign, channel=their_channel.pk))
     assert "No such channel in this workspace" in errors
-    assert "not a member" in _errors(_post_change(client, campaign, owner=outsider.pk))
+    assert "Choose a member of this workspace." in _errors(_post_change(client, campaign, owner=outsider.pk))
     campaign = Campaign.objects.with_scopes_disabled().get(pk=campaign.pk)
     assert campaign.channel.workspace_id == workspace.pk and campaign.owner_id is None
 
@@ -159,3 +159,52 @@ def test_a_workspace_admin_is_offered_only_their_own_channels(admin_of_acme, wor
     page = admin_of_acme.get(reverse("admin:attribution_campaign_change", args=[campaign.pk]))
     choices = page.context["adminform"].form.fields["channel"].queryset
     assert {c.workspace_id for c in choices} == {workspace.pk}
+
+
+def _record_with_owner(kind: str, workspace):
+    with workspace_scope(workspace):
+        if kind == "lead":
+            return Lead.objects.get(email="mine@acme.test")
+        return {"account": AccountFactory, "campaign": CampaignFactory}[kind](workspace=workspace)
+
+
+OWNED = ["lead", "account", "campaign"]
+
+
+@pytest.mark.parametrize("kind", OWNED)
+def test_an_owner_from_another_workspace_is_refused_without_naming_them(
+    admin_of_acme, workspace, other_workspace, member_factory, kind
+):
+    """Walking user ids through the owner field must not list the people of other workspaces."""
+    outsider = member_factory(other_workspace, role="sales_rep", email="hidden.person@globex.test").user
+    loner = get_user_model().objects.create_user("no.workspace@elsewhere.test", "pw-for-tests-1")
+    record = _record_with_owner(kind, workspace)
+    for user in (outsider, loner):
+        response = _post_change(admin_of_acme, record, owner=user.pk)
+        assert response.context["adminform"].form.errors.get_json_data() == {
+            "owner": [{"message": "Choose a member of this workspace.", "code": "invalid_choice"}]
+        }
+        assert user.email.encode() not in response.content
+        assert user.email.split("@")[0].encode() not in response.content
+    assert type(record).objects.with_scopes_disabled().get(pk=record.pk).owner_id is None
+
+
+@pytest.mark.parametrize("kind", OWNED)
+def test_owner_choices_are_exactly_the_members_of_the_records_workspace(
+    client, workspace, other_workspace, member_factory, kind
+):
+    """Also for a superuser, who sees every workspace's rows in one list."""
+    members = {member_factory(workspace, role=role).user for role in ("admin", "sales_rep", "marketer")}
+    member_factory(other_workspace, role="sales_rep", email="rep@globex.test")
+    superuser = get_user_model().objects.create_superuser("root@example.test", "pw-for-tests-1")
+    with workspace_scope(workspace):
+        LeadFactory(workspace=workspace, email="mine@acme.test")
+    record = _record_with_owner(kind, workspace)
+    client.force_login(superuser)
+    url = reverse(f"admin:{record._meta.app_label}_{record._meta.model_name}_change", args=[record.pk])
+    page = client.get(url)
+    assert set(page.context["adminform"].form.fields["owner"].queryset) == members
+    assert b"rep@globex.test" not in page.content
+    member = sorted(members, key=lambda u: u.email)[0]
+    assert _post_change(client, record, owner=member.pk).status_code == 302
+    assert type(record).objects.with_scopes_disabled().get(pk=record.pk).owner_id == member.pk

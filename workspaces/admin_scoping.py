@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Role, Workspace
 
@@ -21,14 +22,32 @@ def admin_workspace_ids(user) -> list[int] | None:
     )
 
 
+NOT_A_MEMBER = _("Choose a member of this workspace.")
+
+
 class ScopedAdminForm(forms.ModelForm):
     """The checks an edit in the admin needs because the admin writes the row directly: the
     workspace is a read-only field, so Django would leave it out of the unique checks (a
     duplicate email or domain would reach the database as an IntegrityError, a 500); a related
     record must be of the row's own workspace, and a person (an owner) one of its members;
-    ``normalizers`` store a field the way the product's services do."""
+    ``normalizers`` store a field the way the product's services do.
+
+    A person is chosen from the members of the row's workspace only, and a refusal names no
+    one: logins are shared by workspaces, so a message or label that showed the user behind an
+    id would list the people of every workspace to anyone who walks the ids. (Hence no raw-id
+    widget for a person: it labels whatever id it is given with that user's email.)"""
 
     normalizers: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        workspace_id = self._workspace_id()
+        User = get_user_model()
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and field.queryset.model is User:
+                members = Membership.objects.with_scopes_disabled().filter(workspace_id=workspace_id)
+                field.queryset = User.objects.filter(id__in=members.values("user_id")).order_by("email")
+                field.error_messages["invalid_choice"] = NOT_A_MEMBER
 
     def _workspace_id(self):
         return getattr(self.instance, "workspace_id", None)
@@ -56,7 +75,7 @@ class ScopedAdminForm(forms.ModelForm):
                     Membership.objects.with_scopes_disabled().filter(workspace_id=workspace_id, user=value).exists()
                 )
                 if not is_member:
-                    self.add_error(name, f"{value.email} is not a member of this workspace.")
+                    self.add_error(name, NOT_A_MEMBER)
             elif isinstance(value, Workspace):
                 if value.pk != workspace_id:
                     self.add_error(name, "A record cannot move to another workspace.")
