@@ -36,19 +36,18 @@ def membership_add(
 
     ``password`` is the password of a new login. A login that exists belongs to its person,
     who may be a member of other workspaces: a workspace admin must not be able to take it over
-    by "adding" it with a password of their choosing, so that is refused, unless
-    ``reset_password`` (the shell commands of the people who run the server)."""
+    by "adding" it with a password of their choosing, so the password is then left as it is
+    (the same answer either way), unless ``reset_password`` (the shell commands of the people
+    who run the server)."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role '{role}'. Known roles: {', '.join(Role.values)}."})
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email=email).first()
-    if user is not None and password and not reset_password:
-        raise ValidationError(
-            {"password": f"{email} already has a login and keeps its own password; leave the password empty."}
-        )
     if password:
+        # Judged by what was typed, never by a login the address may have: the answer must be
+        # the same whether or not one exists (an admin must not learn who has a login elsewhere).
         try:
-            validate_password(password, user)
+            validate_password(password, User(email=email, full_name=full_name))
         except ValidationError as error:
             raise ValidationError({"password": error.messages}) from None
     if user is None:
@@ -56,7 +55,7 @@ def membership_add(
         user.full_clean(exclude=["password"])
         user.set_password(password) if password else user.set_unusable_password()
         user.save()
-    elif password:
+    elif password and reset_password:
         user.set_password(password)
         user.save(update_fields=["password"])
     if role == Role.ADMIN and not user.is_staff:

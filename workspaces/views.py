@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from funnel.selectors import latest_activity, stage_counts
@@ -45,7 +46,14 @@ def members(request):
             field = next(iter(error.message_dict), None) if hasattr(error, "error_dict") else None
             form.add_error(field if field in form.fields else None, _error_text(error))
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            done = _("%(email)s is now %(role)s.") % {
+                "email": membership.user.email,
+                "role": membership.get_role_display(),
+            }
+            if form.cleaned_data["password"]:
+                # the same words whether or not the address had a login (see membership_add)
+                done += " " + _("If they already had a login, it keeps its own password.")
+            messages.success(request, done)
             return redirect("members", workspace_slug=request.workspace.slug)
     memberships = Membership.objects.select_related("user").order_by("user__email")
     return render(
