@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from workspaces.decorators import workspace_view
 from workspaces.permissions import Action
-from workspaces.views import SHOW_ONCE
+from workspaces.show_once import secret_keep, secret_take
 
 from .csvio import export_csv
 from .forms import ImportForm, WebhookForm
@@ -33,11 +33,11 @@ def webhooks(request):
                     form.add_error(field if field in form.fields else None, problem)
         else:
             messages.success(request, f"Webhook to {webhook.url} added. Copy its signing secret now.")
-            request.session[SHOW_ONCE] = webhook.secret
+            secret_keep(request, page="webhooks", secret=webhook.secret)
             return redirect("webhooks", workspace_slug=request.workspace.slug)
     context = {
         "form": form,
-        "new_secret": request.session.pop(SHOW_ONCE, None) if request.method == "GET" else None,
+        "new_secret": secret_take(request, page="webhooks"),
         "webhooks": Webhook.objects.order_by("-created_at"),
         "deliveries": WebhookDelivery.objects.select_related("webhook").order_by("-created_at", "-id")[:30],
     }

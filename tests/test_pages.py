@@ -170,7 +170,8 @@ def test_adding_a_person_of_another_workspace_with_a_password_cannot_take_over_t
     victim = member_factory(other_workspace, role=Role.ADMIN, email="ceo@globex.test").user
     login(client, people[Role.ADMIN])
     url = reverse("members", kwargs={"workspace_slug": workspace.slug})
-    assert client.post(url, {"email": "ceo@globex.test", "role": "marketer", "password": "taken-over-1"}).status_code == 302
+    response = client.post(url, {"email": "ceo@globex.test", "role": "marketer", "password": "taken-over-1"})
+    assert response.status_code == 302
     victim.refresh_from_db()
     assert victim.check_password("pw-for-tests-1") and not victim.check_password("taken-over-1")
     assert Membership.objects.with_scopes_disabled().get(workspace=workspace, user=victim).role == Role.MARKETER

@@ -13,6 +13,7 @@ from .models import Membership, WorkspaceAPIKey
 from .permissions import Action
 from .selectors import memberships_for_user
 from .services import api_key_create, api_key_revoke, membership_add, membership_change_role, membership_remove
+from .show_once import secret_keep, secret_take
 
 
 @login_required
@@ -92,9 +93,6 @@ def workspace_settings(request):
     return render(request, "workspaces/settings.html", {"form": form})
 
 
-SHOW_ONCE = "show-once-secret"
-
-
 @workspace_view(Action.MANAGE_INTEGRATIONS)
 def api_keys(request):
     """The workspace's API keys: make one (its secret is shown this once), revoke one."""
@@ -107,9 +105,9 @@ def api_keys(request):
         else:
             messages.success(request, f"API key '{key.name}' made. Copy it now: it is not shown again.")
             # shown by the GET this redirects to, and only there (a reload makes no second key)
-            request.session[SHOW_ONCE] = secret
+            secret_keep(request, page="api-keys", secret=secret)
             return redirect("api-keys", workspace_slug=request.workspace.slug)
-    new_secret = request.session.pop(SHOW_ONCE, None) if request.method == "GET" else None
+    new_secret = secret_take(request, page="api-keys")
     keys = WorkspaceAPIKey.objects.select_related("created_by").order_by("revoked", "-created")
     return render(request, "workspaces/api_keys.html", {"form": form, "keys": keys, "new_secret": new_secret})
 
