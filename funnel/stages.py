@@ -47,6 +47,48 @@ def lead_transition_allowed(from_stage: str | None, to_stage: str) -> bool:
     return to_stage in LEAD_TRANSITIONS.get(from_stage, frozenset())
 
 
+def _forward(from_stage: str, to_stage: str) -> bool:
+    """Further down the funnel: into an exit, out of an exit, or to a later funnel stage."""
+    if to_stage in EXIT_STAGES or from_stage not in FUNNEL_STAGES:
+        return True
+    return to_stage in FUNNEL_STAGES and FUNNEL_STAGES.index(to_stage) > FUNNEL_STAGES.index(from_stage)
+
+
+def _past_unrecorded_stages(origin: str) -> frozenset[str]:
+    """The stages a history may reach from ``origin`` through funnel stages it never recorded:
+    each implied stage a move of the table, each one further down the funnel than the last."""
+    reached: set[str] = set()
+    implied = [stage for stage in LEAD_TRANSITIONS[origin] if stage in FUNNEL_STAGES and _forward(origin, stage)]
+    seen: set[str] = set()
+    while implied:
+        stage = implied.pop()
+        if stage in seen:
+            continue
+        seen.add(stage)
+        for following in LEAD_TRANSITIONS[stage]:
+            if _forward(stage, following):
+                reached.add(following)
+                if following in FUNNEL_STAGES:
+                    implied.append(following)
+    return frozenset(reached)
+
+
+# The moves a history import may record beyond the table's (DESIGN.md): forward past funnel
+# stages never recorded, which the funnel then counts as reached at the next stage's time. Never
+# out of a terminal exit, never backward, and a person's first entry is still touched or lead.
+HISTORY_SKIPS: dict[str, frozenset[str]] = {
+    stage: _past_unrecorded_stages(stage) for stage in LEAD_TRANSITIONS if stage is not None
+}
+
+
+def lead_history_move_allowed(from_stage: str | None, to_stage: str) -> bool:
+    """A move of an imported history: one the table allows, or one forward past stages never
+    recorded (``HISTORY_SKIPS``). Live moves ask ``lead_transition_allowed``."""
+    return lead_transition_allowed(from_stage, to_stage) or (
+        from_stage is not None and to_stage in HISTORY_SKIPS.get(from_stage, frozenset())
+    )
+
+
 class OpportunityKind(models.TextChoices):
     NEW_BUSINESS = "new_business", "New business"
     RENEWAL = "renewal", "Renewal"

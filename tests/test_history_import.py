@@ -9,6 +9,7 @@ import pytest
 from funnel.models import StageEvent
 from funnel.services import HistoryEntry, ledger_import
 from leads.models import Lead
+from workspaces.scoping import workspace_scope
 
 from .factories import LeadFactory
 
@@ -131,3 +132,189 @@ def test_a_touch_older_than_a_persons_placeholder_touch_is_still_their_backdated
     ((status, _, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(person.pk, "touched", day(4))])
     assert status == "created"
     assert ledger(person) == [("touched", day(4)), ("touched", day(10))]
+
+
+# --- histories that skip stages (issue 9, item 12), and the reason rule (item 14) -------------
+
+
+def test_a_forward_move_past_stages_never_recorded_is_taken_and_they_stay_implied(scoped, lead):
+    """lead -> rejected: the mql between was never recorded (a person never scored)."""
+    ((status, message, _),) = ledger_import(
+        workspace=scoped, entries=[HistoryEntry(lead.pk, "rejected", day(3), reason="timing")]
+    )
+    assert (status, message) == ("created", "")
+    assert ledger(lead) == [("lead", day(0)), ("rejected", day(3)), ("recycled", day(3))]
+    assert StageEvent.objects.get(lead=lead, stage="rejected").from_stage == "lead"
+    lead.refresh_from_db()
+    assert lead.stage == "recycled"
+
+
+def test_a_person_only_reached_may_be_imported_straight_into_mql(scoped):
+    person = LeadFactory(workspace=scoped, email="reached@example.com", stage="touched", entered_at=day(0))
+    ((status, _, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(person.pk, "mql", day(2))])
+    assert status == "created"
+    person.refresh_from_db()
+    assert (person.stage, person.stage_entered_at) == ("mql", day(2))
+
+
+@pytest.mark.parametrize(
+    ("recorded", "entry", "named"),
+    [
+        ((("mql", 1), ("sal", 2)), ("mql", 5), "from 'sal' to 'mql'"),  # backward
+        ((("disqualified", 1),), ("sal", 5), "from 'disqualified' to 'sal'"),  # out of a terminal exit
+        ((("mql", 1), ("sal", 2)), ("lead", 5), "from 'sal' to 'lead'"),
+    ],
+)
+def test_a_history_still_may_not_go_backward_or_leave_a_terminal_exit(scoped, lead, recorded, entry, named):
+    ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, stage, day(n)) for stage, n in recorded])
+    before = ledger(lead)
+    ((status, message, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, entry[0], day(entry[1]))])
+    assert status == "error" and named in message
+    assert ledger(lead) == before
+
+
+def test_an_entry_before_a_recorded_one_is_checked_with_the_same_rule(scoped, lead):
+    """mql imported before a recorded won-skipping history: lead -> mql -> (sal implied) -> ..."""
+    ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, "rejected", day(6), reason="no_budget")])
+    ((status, _, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, "mql", day(3))])
+    assert status == "created"
+    ((status, message, _),) = ledger_import(workspace=scoped, entries=[HistoryEntry(lead.pk, "disqualified", day(4))])
+    assert status == "error" and "'disqualified'" in message and "'rejected'" in message
+
+
+def test_the_history_rule_goes_only_forward_and_never_out_of_a_terminal_exit():
+    """Independently of how HISTORY_SKIPS is built: every stage it adds lies further on."""
+    from funnel.stages import EXIT_STAGES, FUNNEL_STAGES, HISTORY_SKIPS, LEAD_TRANSITIONS, lead_history_move_allowed
+
+    assert not lead_history_move_allowed(None, "mql")  # a first entry is still touched or lead
+    assert HISTORY_SKIPS["disqualified"] == frozenset()
+    assert HISTORY_SKIPS["lead"] >= {"sal", "opportunity", "won", "renewed", "lost", "churned", "rejected"}
+    for origin, targets in HISTORY_SKIPS.items():
+        for target in targets - LEAD_TRANSITIONS[origin]:
+            if origin in FUNNEL_STAGES and target in FUNNEL_STAGES:
+                assert FUNNEL_STAGES.index(target) > FUNNEL_STAGES.index(origin), (origin, target)
+            assert target in FUNNEL_STAGES or target in EXIT_STAGES
+    assert "mql" not in HISTORY_SKIPS["sal"] and "lead" not in HISTORY_SKIPS["mql"]
+
+
+# --- over the API and CSV ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(workspace):
+    from .api_helpers import key_client
+
+    return key_client(workspace)
+
+
+@pytest.fixture
+def person(scoped):
+    """Pat, captured 01-01 and nothing since (the history another CRM kept ends at 'lead')."""
+    from accounts.services import account_create
+
+    account_create(workspace=scoped, name="Acme", domain="acme.example", external_id="ACC-1")
+    return LeadFactory(workspace=scoped, email="pat@acme.example", external_id="PAT", stage="lead", entered_at=day(0))
+
+
+DEAL = {
+    "external_id": "OPP-1",
+    "name": "Deal",
+    "account_external_id": "ACC-1",
+    "lead_external_id": "PAT",
+    "amount": "1000.00",
+    "created_at": day(3).isoformat(),
+}
+
+
+def test_an_opportunity_for_a_person_whose_history_ends_at_lead_is_imported_and_won(workspace, api, person):
+    from .api_helpers import send_bulk, statuses
+
+    won = DEAL | {"stage": "won", "closed_at": day(9).isoformat()}
+    assert statuses(send_bulk(api, "opportunities", [won])) == ["created"]
+    with workspace_scope(workspace):
+        assert ledger(person) == [("lead", day(0)), ("opportunity", day(3)), ("won", day(9))]
+        assert StageEvent.objects.get(lead=person, stage="opportunity").from_stage == "lead"
+        person.refresh_from_db()
+        assert person.stage == "won"
+
+
+def test_an_opportunity_csv_skips_stages_too(workspace, person):
+    from sync.csvio import import_rows, read_csv
+    from sync.resources import RESOURCES
+
+    text = (
+        "external_id,name,account_external_id,lead_external_id,amount,created_at,stage,closed_at,lost_reason\n"
+        f"OPP-1,Deal,ACC-1,PAT,1000,{day(3).isoformat()},lost,{day(5).isoformat()},price\n"
+    )
+    resource = RESOURCES["opportunities"]
+    _, rows = read_csv(text.encode(), resource.spec)
+    with workspace_scope(workspace):
+        summary = import_rows(workspace=workspace, resource=resource, rows=rows)
+        assert summary.counts["created"] == 1, summary.errors
+        assert ledger(person) == [("lead", day(0)), ("opportunity", day(3)), ("lost", day(5))]
+
+
+def test_a_stage_event_past_unrecorded_stages_is_taken_over_the_api(workspace, api, person):
+    from .api_helpers import API
+
+    record = {"lead_external_id": "PAT", "stage": "rejected", "entered_at": day(2).isoformat(), "reason": "timing"}
+    response = api.post(f"{API}/stage-events/", record, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["from_stage"] == "lead"
+
+
+def test_live_moves_keep_the_table(scoped, person):
+    from accounts.models import Account
+    from funnel.services import StageTransitionError, opportunity_create
+
+    with pytest.raises(StageTransitionError, match="from 'lead' to 'opportunity'"):
+        opportunity_create(workspace=scoped, account=Account.objects.get(), primary_lead=person, name="Live", amount=10)
+
+
+@pytest.mark.parametrize("stage", ["rejected", "lost"])
+def test_a_stage_event_without_its_reason_is_a_400_naming_the_field(workspace, api, person, stage):
+    from .api_helpers import API
+
+    record = {"lead_external_id": "PAT", "stage": stage, "entered_at": day(2).isoformat()}
+    response = api.post(f"{API}/stage-events/", record, format="json")
+    assert response.status_code == 400, response.content
+    assert f"An entry into '{stage}' needs a reason" in response.json()["reason"][0]
+    with workspace_scope(workspace):
+        assert ledger(person) == [("lead", day(0))]
+
+
+def test_a_csv_rejection_without_a_reason_is_a_refused_row(workspace, person):
+    from sync.csvio import import_rows, read_csv
+    from sync.resources import RESOURCES
+
+    text = (
+        f"lead_external_id,stage,entered_at,reason\nPAT,mql,{day(1).isoformat()},\nPAT,rejected,{day(2).isoformat()},\n"
+    )
+    resource = RESOURCES["stage_events"]
+    _, rows = read_csv(text.encode(), resource.spec)
+    with workspace_scope(workspace):
+        summary = import_rows(workspace=workspace, resource=resource, rows=rows)
+    assert (summary.counts["created"], summary.counts["error"]) == (1, 1)
+    assert summary.errors[0]["line"] == 3 and "needs a reason" in summary.errors[0]["errors"]["reason"][0]
+
+
+# --- the engine counts a skipped stage as reached (DESIGN.md) ---------------------------------
+
+
+def test_the_funnel_counts_the_stages_a_history_skipped_as_reached(workspace, api, person):
+    from funnel.reports import funnel_report
+    from funnel.snapshots import recompute_workspace
+
+    from .api_helpers import send_bulk, statuses
+
+    won = DEAL | {"stage": "won", "closed_at": day(9).isoformat()}
+    assert statuses(send_bulk(api, "opportunities", [won])) == ["created"]
+    with workspace_scope(workspace):
+        recompute_workspace(workspace=workspace)
+        rows = {row["stage"]: row for row in funnel_report(workspace)["rows"]}
+    # mql and sal count as reached at the opportunity's time (so entered in the period too) ...
+    assert [rows[s]["reached"] for s in ("lead", "mql", "sal", "opportunity", "won", "renewed")] == [1, 1, 1, 1, 1, 0]
+    assert rows["sal"]["next_stage_conversion"] == 1.0
+    # ... but velocity uses recorded entries only: none into mql, six days from opportunity to won
+    assert rows["lead"]["median_days_to_next"] is None
+    assert rows["opportunity"]["median_days_to_next"] == 6.0

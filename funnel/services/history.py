@@ -5,8 +5,11 @@ touch older than anything known of its person) sends entries that may fall befor
 after the ledger rows already there. Each entry is checked against the transition table from
 the row just before it in time (none: it must be a first stage) and into the row just after it
 (so an earlier capture than the one recorded is refused: the ledger is append-only), so no
-history the table forbids gets in, and an entry already present (same stage, time and opportunity) is left as it
-is, so a resent history adds nothing. The lead's current stage follows an entry that is its
+history the table forbids gets in. As real systems' histories skip stages (a deal opened
+straight from a contact, a person never scored), a move forward past stages never recorded is
+taken and those stages stay implied, as the funnel counts them (``lead_history_move_allowed``).
+An entry already present (same stage, time and opportunity) is left as it is, so a resent
+history adds nothing. The lead's current stage follows an entry that is its
 newest, or one its current stage may move to. The leads are locked for the batch, so a move in
 the browser and an import of the same lead are serialized as ``lead_stage_move`` does.
 """
@@ -23,7 +26,7 @@ from django.utils import timezone
 from leads.models import Lead
 
 from ..models import Opportunity, StageEvent
-from ..stages import LEAD_TRANSITIONS, EventSource, Stage, lead_transition_allowed
+from ..stages import HISTORY_SKIPS, LEAD_TRANSITIONS, EventSource, Stage, lead_history_move_allowed
 from .moves import DEAL_STAGES, StageTransitionError, _check_stage
 
 
@@ -106,8 +109,8 @@ def ledger_import(
             times = [row.entered_at for row in ledger]
             position = bisect.bisect_right(times, entry.entered_at)
             before = ledger[position - 1].stage if position else None
-            if not lead_transition_allowed(before, entry.stage):
-                raise StageTransitionError("lead", before, entry.stage)
+            if not lead_history_move_allowed(before, entry.stage):
+                raise StageTransitionError("lead", before, entry.stage, history=True)
             last = Stage.RECYCLED if entry.stage == Stage.REJECTED else entry.stage
             _check_following(entry, last, ledger[position:])
         except Exception as error:  # a ValidationError or ValueError naming what was wrong
@@ -159,7 +162,7 @@ def _check_following(entry: HistoryEntry, last: str, later: list[_Row]) -> None:
     next entry must be allowed too. A later ``touched`` entry names no move (the placeholder of
     a person recorded before their history arrived), so the first entry after it is checked."""
     after = next((row for row in later if row.stage != Stage.TOUCHED), None)
-    if after is None or lead_transition_allowed(last, after.stage):
+    if after is None or lead_history_move_allowed(last, after.stage):
         return
     when, then = entry.entered_at.isoformat(), after.entered_at.isoformat()
     if last == after.stage == Stage.LEAD:
@@ -168,7 +171,7 @@ def _check_following(entry: HistoryEntry, last: str, later: list[_Row]) -> None:
             f"move to {when}.",
             code="illegal_transition",
         )
-    allowed = ", ".join(sorted(LEAD_TRANSITIONS[last])) or "none (a final stage)"
+    allowed = ", ".join(sorted(LEAD_TRANSITIONS[last] | HISTORY_SKIPS.get(last, frozenset()))) or "none (a final stage)"
     raise ValidationError(
         f"An entry into '{entry.stage}' at {when} cannot come before the entry into '{after.stage}' at {then}: "
         f"cannot move lead from '{last}' to '{after.stage}'. Allowed from '{last}': {allowed}.",
@@ -189,7 +192,7 @@ def _follow(lead: dict, stage: str, entry: HistoryEntry, changed: dict) -> None:
     may move to (a capture older than the placeholder 'touched' of a person recorded before
     their history arrived); keep ``captured_at`` the first entry into 'lead'."""
     fields = changed.setdefault(lead["id"], set())
-    follows = entry.entered_at >= lead["stage_entered_at"] or lead_transition_allowed(lead["stage"], stage)
+    follows = entry.entered_at >= lead["stage_entered_at"] or lead_history_move_allowed(lead["stage"], stage)
     if follows and (lead["stage"], lead["stage_entered_at"]) != (stage, entry.entered_at):
         lead["stage"], lead["stage_entered_at"] = stage, entry.entered_at
         fields |= {"stage", "stage_entered_at"}

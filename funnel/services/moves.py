@@ -19,6 +19,7 @@ from workspaces.scoping import ensure_same_workspace
 
 from ..models import Contract, Opportunity, StageEvent
 from ..stages import (
+    HISTORY_SKIPS,
     LEAD_TRANSITIONS,
     OPPORTUNITY_TRANSITIONS,
     ContractStatus,
@@ -28,6 +29,7 @@ from ..stages import (
     OpportunityStage,
     RejectionReason,
     Stage,
+    lead_history_move_allowed,
     lead_transition_allowed,
 )
 
@@ -35,9 +37,14 @@ from ..stages import (
 class StageTransitionError(ValidationError):
     """A move the transition table forbids; the message names both stages."""
 
-    def __init__(self, subject: str, from_stage: str | None, to_stage: str):
+    def __init__(self, subject: str, from_stage: str | None, to_stage: str, history: bool = False):
         self.from_stage, self.to_stage = from_stage, to_stage
-        allowed = sorted(LEAD_TRANSITIONS.get(from_stage, frozenset())) if subject == "lead" else None
+        allowed = None
+        if subject == "lead":
+            allowed = LEAD_TRANSITIONS.get(from_stage, frozenset())
+            if history:
+                allowed |= HISTORY_SKIPS.get(from_stage, frozenset())
+            allowed = sorted(allowed)
         origin = f"'{from_stage}'" if from_stage else "no stage (a new person)"
         message = f"Cannot move {subject} from {origin} to '{to_stage}'."
         if allowed is not None:
@@ -102,19 +109,23 @@ def lead_stage_move(
     reason: str = "",
     note: str = "",
     opportunity: Opportunity | None = None,
+    history: bool = False,
 ) -> list[StageEvent]:
     """Move ``lead`` to ``to_stage`` and append the ledger rows; returns them.
 
     A rejection is followed, in the same transaction and at the same instant, by the automatic
-    move to ``recycled`` (back to marketing's nurture).
+    move to ``recycled`` (back to marketing's nurture). ``history``: an imported history's move
+    (the opportunities resource), which may go forward past stages never recorded
+    (``lead_history_move_allowed``); live moves keep to the table.
     """
     _check_stage(to_stage)
     if source not in EventSource.values:
         raise ValidationError({"source": f"Unknown source '{source}'. Known: {', '.join(EventSource.values)}."})
     ensure_same_workspace(workspace, lead=lead, opportunity=opportunity)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
-    if not lead_transition_allowed(locked.stage, to_stage):
-        raise StageTransitionError("lead", locked.stage, to_stage)
+    allowed = lead_history_move_allowed if history else lead_transition_allowed
+    if not allowed(locked.stage, to_stage):
+        raise StageTransitionError("lead", locked.stage, to_stage, history=history)
     known_reasons = {Stage.REJECTED: RejectionReason, Stage.LOST: LostReason}.get(to_stage)
     if known_reasons is not None and reason not in known_reasons.values:
         raise ValidationError(
@@ -264,8 +275,10 @@ def opportunity_create(
     expected_close_date: dt.date | None = None,
     owner=None,
     external_id: str = "",
+    history: bool = False,
 ) -> Opportunity:
-    """Open a deal. A ``new_business`` deal moves its primary lead to ``opportunity``."""
+    """Open a deal. A ``new_business`` deal moves its primary lead to ``opportunity``
+    (``history``: as ``lead_stage_move``'s, for an imported deal)."""
     ensure_same_workspace(workspace, account=account, primary_lead=primary_lead)
     opportunity = Opportunity(
         workspace=workspace,
@@ -292,6 +305,7 @@ def opportunity_create(
             source=source,
             entered_at=opportunity.created_at,
             opportunity=opportunity,
+            history=history,
         )
     return opportunity
 
@@ -353,6 +367,7 @@ def opportunity_win(
     closed_at: dt.datetime | None = None,
     contract_start: dt.date | None = None,
     contract_end: dt.date | None = None,
+    history: bool = False,
 ) -> Contract:
     """Win a deal: the paid step. Writes the contract and the ledger row of the primary lead:
     ``won`` for new business, ``renewed`` for a renewal (the contract it renews is marked
@@ -393,6 +408,7 @@ def opportunity_win(
             source=source,
             entered_at=closed_at,
             opportunity=locked,
+            history=history,
         )
     _emit(workspace, "opportunity.won", _deal_payload(opportunity, contract))
     if locked.kind == OpportunityKind.RENEWAL:
@@ -410,6 +426,7 @@ def opportunity_lose(
     note: str = "",
     source: str = EventSource.UI,
     closed_at: dt.datetime | None = None,
+    history: bool = False,
 ) -> Opportunity:
     """Lose a deal with a reason. New business: the lead enters ``lost``; a lost renewal is a
     churn (the lead enters ``churned`` and the account's current contract is marked churned)."""
@@ -444,5 +461,6 @@ def opportunity_lose(
             reason=reason,
             note=note,
             opportunity=locked,
+            history=history,
         )
     return opportunity

@@ -40,9 +40,10 @@ def opportunities_upsert(
     require_key: bool = True,
 ) -> BatchReport:
     """Create or update opportunities matched on ``external_id``; a change of ``stage`` is a
-    move through the stage services (refused, with both stages named, when the table forbids
-    it). The account, primary lead, kind and creation time of an existing deal are part of its
-    ledger and do not change."""
+    move through the stage services, as a history's (the primary lead may go forward past stages
+    never recorded; a move the table forbids otherwise is refused, with both stages named). The
+    account, primary lead, kind and creation time of an existing deal are part of its ledger and
+    do not change."""
     report = BatchReport(len(records))
     parsed = parse_batch(OPPORTUNITIES, records, workspace, report)
     fail_repeats(parsed, report, "external_id")
@@ -135,6 +136,7 @@ def _open(workspace, p: Parsed, account, lead, actor, source) -> Opportunity:
         source=source,
         created_at=p.values.get("created_at"),
         external_id=p.values.get("external_id", ""),
+        history=True,
     )
 
 
@@ -178,7 +180,12 @@ def _move(workspace, target: Opportunity, p: Parsed, actor, source) -> None:
         return
     if stage == OpportunityStage.WON:
         opportunity_win(
-            workspace=workspace, opportunity=target, actor=actor, source=source, closed_at=p.values.get("closed_at")
+            workspace=workspace,
+            opportunity=target,
+            actor=actor,
+            source=source,
+            closed_at=p.values.get("closed_at"),
+            history=True,
         )
     elif stage == OpportunityStage.LOST:
         reason = p.values.get("lost_reason")
@@ -194,6 +201,7 @@ def _move(workspace, target: Opportunity, p: Parsed, actor, source) -> None:
             source=source,
             closed_at=p.values.get("closed_at"),
             note="imported" if reason == LostReason.OTHER else "",
+            history=True,
         )
     else:
         opportunity_move(workspace=workspace, opportunity=target, to_stage=stage, actor=actor)
@@ -208,6 +216,9 @@ _REASONS = {
     Stage.LOST: LostReason.values,
     Stage.CHURNED: LostReason.values,
 }
+
+
+_REASON_NEEDED = frozenset({Stage.REJECTED, Stage.LOST})
 
 
 @transaction.atomic
@@ -250,6 +261,8 @@ def stage_events_upsert(*, workspace, records: list, actor=None, source: str = E
                 if known
                 else [f"An entry into '{stage}' carries no reason."]
             )
+        elif not reason and stage in _REASON_NEEDED:  # as lead_stage_move: the reason rule holds on every path
+            errors["reason"] = [f"An entry into '{stage}' needs a reason: {', '.join(_REASONS[stage])}."]
         refuse_future(p.values, ("entered_at",), errors)
         if errors:
             report.fail(i, errors)
