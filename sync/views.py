@@ -75,6 +75,8 @@ def data(request):
             return redirect("import-job", workspace_slug=request.workspace.slug, job_id=job.pk)
     jobs = ImportJob.objects.select_related("created_by").defer("content").order_by("-created_at")[:15]
     context = {"form": form, "jobs": jobs, "resources": [RESOURCES[name] for name in RESOURCES]}
+    # the columns of each file the form takes, for the panel under it
+    context["import_columns"] = [(name, RESOURCES[name].spec.names) for name, _label in form.fields["resource"].choices]
     return render(request, "sync/data.html", context)
 
 
