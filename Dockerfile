@@ -13,6 +13,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
+# the translations' compiled catalogs (not in git; docs/i18n.md)
+RUN pybabel --quiet compile -d locale -D django
 # Collected with the production storage (hashed, compressed names); settings need a key to
 # load with DEBUG off, and this throwaway one never reaches a running container.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \

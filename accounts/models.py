@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sync.versioning import ChangeTracked, version_index
 from workspaces.choices import Segment
@@ -67,9 +68,9 @@ class TargetList(WorkspaceOwned):
 
 
 class Tier(models.IntegerChoices):
-    TIER_1 = 1, "Tier 1"
-    TIER_2 = 2, "Tier 2"
-    TIER_3 = 3, "Tier 3"
+    TIER_1 = 1, _("Tier 1")
+    TIER_2 = 2, _("Tier 2")
+    TIER_3 = 3, _("Tier 3")
 
 
 class TargetListMember(WorkspaceOwned):

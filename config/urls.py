@@ -3,10 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from workspaces import profile
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workspace-switch", permanent=False)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/password/", profile.PasswordChangeView.as_view(), name="password_change"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),
     path("w/", include("workspaces.urls")),

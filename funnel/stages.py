@@ -3,23 +3,24 @@
 Only ``funnel.services`` moves a lead; it asks ``lead_transition_allowed`` first."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Stage(models.TextChoices):
     # funnel stages, in order
-    TOUCHED = "touched", "Touched"
-    LEAD = "lead", "Lead"
-    MQL = "mql", "MQL"
-    SAL = "sal", "SAL"
-    OPPORTUNITY = "opportunity", "Opportunity"
-    WON = "won", "Won"
-    RENEWED = "renewed", "Renewed"
+    TOUCHED = "touched", _("Touched")
+    LEAD = "lead", _("Lead")
+    MQL = "mql", _("MQL")
+    SAL = "sal", _("SAL")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    WON = "won", _("Won")
+    RENEWED = "renewed", _("Renewed")
     # exits
-    REJECTED = "rejected", "Rejected"
-    RECYCLED = "recycled", "Recycled"
-    DISQUALIFIED = "disqualified", "Disqualified"
-    LOST = "lost", "Lost"
-    CHURNED = "churned", "Churned"
+    REJECTED = "rejected", _("Rejected")
+    RECYCLED = "recycled", _("Recycled")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+    LOST = "lost", _("Lost")
+    CHURNED = "churned", _("Churned")
 
 
 FUNNEL_STAGES: tuple[str, ...] = ("touched", "lead", "mql", "sal", "opportunity", "won", "renewed")
@@ -90,17 +91,17 @@ def lead_history_move_allowed(from_stage: str | None, to_stage: str) -> bool:
 
 
 class OpportunityKind(models.TextChoices):
-    NEW_BUSINESS = "new_business", "New business"
-    RENEWAL = "renewal", "Renewal"
-    EXPANSION = "expansion", "Expansion"
+    NEW_BUSINESS = "new_business", _("New business")
+    RENEWAL = "renewal", _("Renewal")
+    EXPANSION = "expansion", _("Expansion")
 
 
 class OpportunityStage(models.TextChoices):
-    QUALIFICATION = "qualification", "Qualification"
-    PROPOSAL = "proposal", "Proposal"
-    NEGOTIATION = "negotiation", "Negotiation"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
+    QUALIFICATION = "qualification", _("Qualification")
+    PROPOSAL = "proposal", _("Proposal")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
 
 
 OPEN_OPPORTUNITY_STAGES: tuple[str, ...] = ("qualification", "proposal", "negotiation")
@@ -113,31 +114,31 @@ OPPORTUNITY_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class LostReason(models.TextChoices):
-    PRICE = "price", "Price"
-    COMPETITOR = "competitor", "Competitor"
-    NO_DECISION = "no_decision", "No decision"
-    TIMING = "timing", "Timing"
-    PRODUCT_GAP = "product_gap", "Product gap"
-    OTHER = "other", "Other"
+    PRICE = "price", _("Price")
+    COMPETITOR = "competitor", _("Competitor")
+    NO_DECISION = "no_decision", _("No decision")
+    TIMING = "timing", _("Timing")
+    PRODUCT_GAP = "product_gap", _("Product gap")
+    OTHER = "other", _("Other")
 
 
 class RejectionReason(models.TextChoices):
-    NOT_ICP = "not_icp", "Not our ideal customer"
-    NO_BUDGET = "no_budget", "No budget"
-    BAD_CONTACT_DATA = "bad_contact_data", "Bad contact data"
-    DUPLICATE = "duplicate", "Duplicate"
-    TIMING = "timing", "Timing"
-    OTHER = "other", "Other (needs a note)"
+    NOT_ICP = "not_icp", _("Not our ideal customer")
+    NO_BUDGET = "no_budget", _("No budget")
+    BAD_CONTACT_DATA = "bad_contact_data", _("Bad contact data")
+    DUPLICATE = "duplicate", _("Duplicate")
+    TIMING = "timing", _("Timing")
+    OTHER = "other", _("Other (needs a note)")
 
 
 class EventSource(models.TextChoices):
-    UI = "ui", "Browser"
-    API = "api", "API"
-    IMPORT = "import", "Import"
-    RULE = "rule", "Rule"
+    UI = "ui", _("Browser")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    RULE = "rule", _("Rule")
 
 
 class ContractStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    RENEWED = "renewed", "Renewed"
-    CHURNED = "churned", "Churned"
+    ACTIVE = "active", _("Active")
+    RENEWED = "renewed", _("Renewed")
+    CHURNED = "churned", _("Churned")

@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .normalize import normalize_email
 from .selectors import live_leads
@@ -18,20 +20,23 @@ class LeadChoiceField(forms.CharField):
             try:
                 lead = live_leads().filter(email=normalize_email(text)).first()
             except forms.ValidationError:
-                raise forms.ValidationError(f"'{text}' is neither an email address nor a lead id.") from None
+                raise forms.ValidationError(
+                    _("'%(text)s' is neither an email address nor a lead id.") % {"text": text}
+                ) from None
         if lead is None:
-            raise forms.ValidationError(f"No lead '{text}' in this workspace.")
+            raise forms.ValidationError(_("No lead '%(text)s' in this workspace.") % {"text": text})
         return lead
 
 
 class MergeForm(forms.Form):
-    survivor = LeadChoiceField(label="Keep this lead", help_text="its email or id")
+    survivor = LeadChoiceField(label=gettext_lazy("Keep this lead"), help_text=gettext_lazy("its email or id"))
     loser = LeadChoiceField(
-        label="Merge this one into it", help_text="its email or id; it becomes a pointer to the first"
+        label=gettext_lazy("Merge this one into it"),
+        help_text=gettext_lazy("its email or id; it becomes a pointer to the first"),
     )
 
     def clean(self):
         data = super().clean()
         if data.get("survivor") and data.get("loser") and data["survivor"].pk == data["loser"].pk:
-            raise forms.ValidationError("These are the same lead.")
+            raise forms.ValidationError(_("These are the same lead."))
         return data

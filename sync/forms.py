@@ -1,17 +1,33 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import WebhookEvent
 from .resources import IMPORTABLE
 
+# The records of each CSV file, as a page names them (the files and their columns keep the
+# identifiers of sync.resources).
+RESOURCE_LABELS = {
+    "accounts": _("Accounts"),
+    "leads": _("Leads"),
+    "campaigns": _("Campaigns"),
+    "touches": _("Touches"),
+    "opportunities": _("Opportunities"),
+    "contracts": _("Contracts"),
+    "stage_events": _("Stage events"),
+}
+
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(max_length=500, label="Receiver URL", assume_scheme="https")
-    events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
+    url = forms.URLField(max_length=500, label=_("Receiver URL"), assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
 
 
 class ImportForm(forms.Form):
     resource = forms.ChoiceField(
-        choices=[(name, name.replace("_", " ").capitalize()) for name in IMPORTABLE],
-        help_text="Import accounts before the leads that name them, leads before their touches.",
+        label=_("Records"),
+        choices=[(name, RESOURCE_LABELS.get(name, name)) for name in IMPORTABLE],
+        help_text=_("Import accounts before the leads that name them, leads before their touches."),
     )
-    file = forms.FileField(label="CSV file (UTF-8, a header row of column names)")
+    file = forms.FileField(label=_("CSV file (UTF-8, a header row of column names)"))

@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from workspaces.scoping import WorkspaceOwned
 
@@ -19,8 +20,8 @@ class Tombstone(WorkspaceOwned, ChangeTracked):
     records, so a client syncing changes learns of it."""
 
     class Kind(models.TextChoices):
-        DELETED = "deleted", "Deleted"
-        MERGED = "merged", "Merged"
+        DELETED = "deleted", _("Deleted")
+        MERGED = "merged", _("Merged")
 
     resource = models.CharField(max_length=20, choices=[(r, r) for r in RESOURCES])
     record_id = models.BigIntegerField()
@@ -60,12 +61,12 @@ class IdempotencyRecord(WorkspaceOwned):
 
 
 class WebhookEvent(models.TextChoices):
-    LEAD_HANDED_OFF = "lead.handed_off", "Lead handed off to sales"
-    LEAD_ACCEPTED = "lead.accepted", "Lead accepted by sales"
-    LEAD_REJECTED = "lead.rejected", "Lead rejected by sales"
-    OPPORTUNITY_WON = "opportunity.won", "Opportunity won"
-    CONTRACT_RENEWED = "contract.renewed", "Contract renewed"
-    CONTRACT_CHURNED = "contract.churned", "Contract churned"
+    LEAD_HANDED_OFF = "lead.handed_off", _("Lead handed off to sales")
+    LEAD_ACCEPTED = "lead.accepted", _("Lead accepted by sales")
+    LEAD_REJECTED = "lead.rejected", _("Lead rejected by sales")
+    OPPORTUNITY_WON = "opportunity.won", _("Opportunity won")
+    CONTRACT_RENEWED = "contract.renewed", _("Contract renewed")
+    CONTRACT_CHURNED = "contract.churned", _("Contract churned")
 
 
 def new_webhook_secret() -> str:
@@ -98,9 +99,9 @@ class WebhookDelivery(WorkspaceOwned):
     so an event is never delivered twice as two deliveries."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Delivered"
-        FAILED = "failed", "Gave up"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Delivered")
+        FAILED = "failed", _("Gave up")
 
     # Indexed by the unique (workspace, webhook, event_id).
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
@@ -131,10 +132,10 @@ class ImportJob(WorkspaceOwned):
     code as the bulk API; its progress and per-row report are read by the job's page."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     resource = models.CharField(max_length=20, choices=[(r, r) for r in RESOURCES])
     filename = models.CharField(max_length=255)

@@ -2,16 +2,17 @@
 CSV columns and URLs use these; pages may show the labels."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Segment(models.TextChoices):
-    SMB = "smb", "SMB"
-    MID_MARKET = "mid_market", "Mid-market"
-    ENTERPRISE = "enterprise", "Enterprise"
+    SMB = "smb", _("SMB")
+    MID_MARKET = "mid_market", _("Mid-market")
+    ENTERPRISE = "enterprise", _("Enterprise")
 
 
 class Seniority(models.TextChoices):
-    EXECUTIVE = "executive", "Executive"
-    DIRECTOR = "director", "Director"
-    MANAGER = "manager", "Manager"
-    INDIVIDUAL = "individual", "Individual contributor"
+    EXECUTIVE = "executive", _("Executive")
+    DIRECTOR = "director", _("Director")
+    MANAGER = "manager", _("Manager")
+    INDIVIDUAL = "individual", _("Individual contributor")

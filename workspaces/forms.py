@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import APIKeyScope, Role, Workspace
 
@@ -21,40 +22,48 @@ class WorkspaceSettingsForm(forms.ModelForm):
             "engagement_window_days",
         ]
         labels = {
-            "sla_hours": "Sales SLA (hours to accept or reject a handed-off lead)",
-            "reassign_when_overdue": "Reassign a lead when its SLA is overdue",
-            "mql_threshold": "MQL score threshold",
-            "mqa_threshold": "MQA (account engagement) threshold",
-            "attribution_lookback_days": "Attribution lookback (days)",
-            "time_decay_half_life_days": "Time-decay half-life (days)",
-            "recompute_interval_minutes": "Recompute interval (minutes)",
-            "renewal_lead_days": "Renewal lead time (days)",
-            "engagement_window_days": "Engagement window (days)",
+            "name": _("Name"),
+            "currency": _("Currency"),
+            "timezone": _("Time zone"),
+            "sla_hours": _("Sales SLA (hours to accept or reject a handed-off lead)"),
+            "reassign_when_overdue": _("Reassign a lead when its SLA is overdue"),
+            "mql_threshold": _("MQL score threshold"),
+            "mqa_threshold": _("MQA (account engagement) threshold"),
+            "attribution_lookback_days": _("Attribution lookback (days)"),
+            "time_decay_half_life_days": _("Time-decay half-life (days)"),
+            "recompute_interval_minutes": _("Recompute interval (minutes)"),
+            "renewal_lead_days": _("Renewal lead time (days)"),
+            "engagement_window_days": _("Engagement window (days)"),
         }
+        help_texts = {"attribution_lookback_days": _("0 means no limit.")}
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices)
-    full_name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput,
         required=False,
-        help_text="For a new login only; a person who already has a login keeps their own password.",
+        help_text=_("For a new login only; a person who already has a login keeps their own password."),
     )
 
 
 class MemberRoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class APIKeyForm(forms.Form):
-    name = forms.CharField(max_length=50, help_text="Who uses it, for example 'Website forms' or 'Data warehouse'.")
+    name = forms.CharField(
+        label=_("Name"), max_length=50, help_text=_("Who uses it, for example 'Website forms' or 'Data warehouse'.")
+    )
     scope = forms.ChoiceField(
+        label=_("Scope"),
         choices=APIKeyScope.choices,
         initial=APIKeyScope.READ,
-        help_text="Read only: lists, records and metrics. Read and write: also the bulk sync and every write.",
+        help_text=_("Read only: lists, records and metrics. Read and write: also the bulk sync and every write."),
     )

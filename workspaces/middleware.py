@@ -1,7 +1,7 @@
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .scoping import scopes_disabled, workspace_scope
 from .selectors import membership_of
@@ -38,3 +38,28 @@ class WorkspaceMiddleware:
         request.membership = membership
         with workspace_scope(membership.workspace), timezone.override(membership.workspace.timezone):
             return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Picks the language of a request, after Django's ``LocaleMiddleware`` has read the browser's.
+
+    A logged-in person who chose a language on their profile (``User.language``) gets it on every
+    page, whatever the browser says; the login page and anyone without a choice follow the
+    browser's ``Accept-Language`` (English when it names nothing we have). The REST API answers
+    in English always: its messages are read by programs, and a shared service message raised
+    under the API is English there and translated on the page that shows it (docs/i18n.md)."""
+
+    API_PREFIX = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith(self.API_PREFIX):
+            language = "en"
+        else:
+            language = getattr(request.user, "language", "") if request.user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

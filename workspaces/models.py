@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
@@ -41,6 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
+    # a code of settings.LANGUAGES (the profile form offers them); empty: follow the browser
+    language = models.CharField(max_length=10, blank=True, default="")
 
     objects = UserManager()
 
@@ -87,10 +90,10 @@ class Workspace(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    MANAGER = "manager", "Manager"
-    MARKETER = "marketer", "Marketer"
-    SALES_REP = "sales_rep", "Sales rep"
+    ADMIN = "admin", _("Admin")
+    MANAGER = "manager", _("Manager")
+    MARKETER = "marketer", _("Marketer")
+    SALES_REP = "sales_rep", _("Sales rep")
 
 
 class Membership(WorkspaceOwned):
@@ -111,8 +114,8 @@ class Membership(WorkspaceOwned):
 
 
 class APIKeyScope(models.TextChoices):
-    READ = "read", "Read only"
-    READ_WRITE = "read_write", "Read and write"
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
 
 
 class WorkspaceAPIKeyManager(BaseAPIKeyManager):

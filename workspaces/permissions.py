@@ -5,6 +5,8 @@ not of) is 404 before any of this is asked."""
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import APIKeyScope, Role
 
 
@@ -26,16 +28,16 @@ class Action(StrEnum):
 
 
 ACTION_LABELS = {
-    Action.VIEW_WORKSPACE: "view this workspace",
-    Action.WORK_LEADS: "accept, reject or move leads and deals",
-    Action.EDIT_RECORDS: "create or change records",
-    Action.IMPORT_DATA: "import or sync data in bulk",
-    Action.EXPORT_DATA: "export data in bulk",
-    Action.MERGE_LEADS: "merge leads",
-    Action.DELETE_RECORDS: "delete records or erase personal data",
-    Action.MANAGE_MEMBERS: "manage members",
-    Action.MANAGE_WORKSPACE: "change workspace settings",
-    Action.MANAGE_INTEGRATIONS: "manage API keys and webhooks",
+    Action.VIEW_WORKSPACE: _("view this workspace"),
+    Action.WORK_LEADS: _("accept, reject or move leads and deals"),
+    Action.EDIT_RECORDS: _("create or change records"),
+    Action.IMPORT_DATA: _("import or sync data in bulk"),
+    Action.EXPORT_DATA: _("export data in bulk"),
+    Action.MERGE_LEADS: _("merge leads"),
+    Action.DELETE_RECORDS: _("delete records or erase personal data"),
+    Action.MANAGE_MEMBERS: _("manage members"),
+    Action.MANAGE_WORKSPACE: _("change workspace settings"),
+    Action.MANAGE_INTEGRATIONS: _("manage API keys and webhooks"),
 }
 
 _DATA = frozenset({Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.EXPORT_DATA, Action.MERGE_LEADS})

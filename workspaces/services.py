@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .models import APIKeyScope, Membership, Role, User, Workspace, WorkspaceAPIKey
 from .scoping import workspace_scope
@@ -117,3 +119,14 @@ def api_key_revoke(*, workspace, key: WorkspaceAPIKey) -> WorkspaceAPIKey:
     WorkspaceAPIKey.keys.filter(pk=key.pk).update(revoked=True)
     key.revoked = True
     return key
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """A person's language on every page (``""``: follow the browser); the profile page calls it."""
+    if language and language not in dict(settings.LANGUAGES):
+        message = _("'%(language)s' is not a language of this product.") % {"language": language}
+        raise ValidationError({"language": message})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
