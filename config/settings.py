@@ -6,8 +6,10 @@ gives a real worker and beat with no server; ``REDIS_URL`` gives Redis as broker
 backend; ``DATABASE_URL`` selects PostgreSQL. Production differs only by these variables.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "attribution",
     "funnel",
     "sync",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "workspaces.middleware.WorkspaceMiddleware",
+    # last, as django-axes asks: turns a locked-out login into the 429 login page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,6 +131,77 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace-switch"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Login throttling (django-axes) and the client's address --------------------------------
+# The client's address is the X-Forwarded-For entry added by the outermost of this many trusted
+# proxies; 0 (no proxy) means REMOTE_ADDR and X-Forwarded-For is ignored (anyone can send it).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AUTHENTICATION_BACKENDS = [
+    "workspaces.login_lockout.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "workspaces.login_lockout.LoginAttemptHandler"
+# 5 failures of one (account, address) pair lock that pair; LOGIN_ADDRESS_FAILURE_LIMIT
+# failures from one address, whatever the accounts, lock the address (LoginAttemptHandler).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = 5
+LOGIN_ADDRESS_FAILURE_LIMIT = 50
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+# a lock lasts 15 minutes from the failure that set it, however often it is knocked on
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# a success must not wipe the address's failures at other accounts
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "workspaces.login_lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "workspaces.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "workspaces.auth_views.lockout_response"
+# successful logins go to the audit trail (user_logged_in), not to a second table
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# API keys: this many bad keys from one address within the window refuse that address (429)
+API_KEY_FAILURE_LIMIT = 20
+# password reset requests: per address and per email within the window, then 429
+PASSWORD_RESET_ADDRESS_LIMIT = 20
+PASSWORD_RESET_EMAIL_LIMIT = 5
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
+INVITATION_TIMEOUT = 72 * 60 * 60
+
+# --- Email: console when embedded; EMAIL_URL (smtp://, smtp+tls://, smtps://) in production ---
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+
+
+def email_url_settings(url: str) -> dict:
+    """The EMAIL_* settings one URL names: ``smtp://user:password@host:25`` (plain),
+    ``smtp+tls://…`` (STARTTLS, port 587 unless given), ``smtps://…`` (TLS from the start, port
+    465 unless given); ``console:`` prints mails; user and password percent-encoded."""
+    parts = urlsplit(url)
+    if parts.scheme in {"", "console"}:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    ports = {"smtp": 25, "smtp+tls": 587, "smtps": 465}
+    if parts.scheme not in ports or not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL must look like smtp+tls://user:password@host:587 (or smtp://, smtps://).")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or ports[parts.scheme],
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+_email = email_url_settings(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
 
 LANGUAGE_CODE = "en-us"
 # A member's choice (User.language), else the browser's Accept-Language, else English

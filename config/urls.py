@@ -3,12 +3,30 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from workspaces import auth_views as auth_pages
 from workspaces import profile
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workspace-switch", permanent=False)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_pages.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_pages.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path("invitation/<uidb64>/<token>/", auth_pages.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("profile/", profile.profile, name="profile"),
     path("profile/password/", profile.PasswordChangeView.as_view(), name="password_change"),
     path("admin/", admin.site.urls),

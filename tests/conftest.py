@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from django.db import connection
@@ -37,6 +38,16 @@ def eager_celery(request):
 def fast_password_hashing(settings):
     """Logins in tests need no key stretching; the production hasher is PBKDF2."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Each test counts attempts (login, API key and reset limits, the API throttle) from zero.
+    The database cache is rolled back with the test already; Redis outlives tests, so each test
+    gets its own key prefix there (clearing it would also clear the broker's data)."""
+    default = settings.CACHES["default"]
+    if "redis" in default["BACKEND"].lower():
+        settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture

@@ -1,0 +1,7 @@
+"""Signals others may listen to (the audit trail does); sent by this app, never acted on here."""
+
+from django.dispatch import Signal
+
+# An address was refused for API_KEY_FAILURE_LIMIT bad API keys within LOCKOUT_WINDOW.
+# Arguments: request (the Django HttpRequest), ip_address (str).
+api_key_lockout = Signal()
