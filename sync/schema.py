@@ -1,5 +1,6 @@
 """A drf-spectacular postprocessing hook: what every operation may answer besides its own
-documented responses, and the shape of an error."""
+documented responses, the shape of an error, and the header that names the workspace of a
+browser session."""
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -23,6 +24,20 @@ COMMON_RESPONSES = {
 }
 
 
+# A key names its workspace; a member's session (the docs page's "Try it out") must name it here,
+# so every operation offers the field (workspaces.api.resolve_workspace reads it).
+WORKSPACE_HEADER = {
+    "name": "X-Workspace",
+    "in": "header",
+    "required": False,
+    "description": (
+        "The workspace's slug, when you are logged in with a browser session (required then). "
+        "With an API key leave it out: the key names its workspace (another slug answers 404)."
+    ),
+    "schema": {"type": "string"},
+}
+
+
 def document_common_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Errors"] = ERROR_SCHEMA
     for item in result.get("paths", {}).values():
@@ -30,4 +45,7 @@ def document_common_responses(result, generator, request, public):
             if method in {"get", "post", "put", "patch", "delete"}:
                 for code, response in COMMON_RESPONSES.items():
                     operation.setdefault("responses", {}).setdefault(code, response)
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("in") == "header" and p.get("name") == "X-Workspace" for p in parameters):
+                    parameters.append(WORKSPACE_HEADER)
     return result

@@ -169,3 +169,17 @@ def test_every_operation_documents_the_answers_any_call_may_get(schema):
 def test_the_funnel_metrics_answer_documents_its_exits_and_headline(schema):
     answer = _success_schema(schema, "/api/v1/metrics/funnel/", "get")
     assert {"rows", "exits", "headline", "computed_at", "filters"} <= set(answer["properties"])
+
+
+def test_every_operation_offers_the_x_workspace_header(schema):
+    """Swagger's "Try it out" with a browser session needs a field for the workspace."""
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            named = [p for p in operation.get("parameters", []) if (p["in"], p["name"]) == ("header", "X-Workspace")]
+            assert len(named) == 1, f"{method} {path}"
+            (header,) = named
+            assert header["required"] is False, f"{method} {path}"  # an API key names its workspace
+            assert header["schema"] == {"type": "string"}
+            assert "slug" in header["description"] and "session" in header["description"]
