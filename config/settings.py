@@ -241,12 +241,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = DATA_DIR / "celery" / "queue"
     _processed_dir = DATA_DIR / "celery" / "processed"
     _results_dir = DATA_DIR / "celery" / "results"
-    for _folder in (_queue_dir, _processed_dir, _results_dir):
+    _control_dir = DATA_DIR / "celery" / "control"  # kombu's exchange table: else ./control
+    for _folder in (_queue_dir, _processed_dir, _results_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_results_dir}"
