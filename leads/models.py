@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +9,8 @@ from funnel.stages import Stage
 from sync.versioning import ChangeTracked, version_index
 from workspaces.choices import Seniority
 from workspaces.scoping import WorkspaceOwned
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 class Lead(WorkspaceOwned, ChangeTracked):
@@ -75,6 +79,9 @@ class Lead(WorkspaceOwned, ChangeTracked):
 
     @property
     def full_name(self) -> str:
+        # A Chinese, Japanese or Korean name is written family name first, with no space (王伟).
+        if _CJK.search(self.first_name + self.last_name):
+            return f"{self.last_name}{self.first_name}"
         return f"{self.first_name} {self.last_name}".strip()
 
 

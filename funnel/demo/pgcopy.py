@@ -31,7 +31,7 @@ from leads.models import Lead
 from workspaces.scoping import workspace_scope
 
 from ..models import Contract, Opportunity, StageEvent
-from .shape import CHANNELS, OTHER_NOTE, STAGES, TOUCH_TYPES, DemoShape
+from .shape import CHANNELS, STAGES, TOUCH_TYPES, DemoShape
 
 EPOCH_2000 = 946_684_800  # PostgreSQL's binary times count from 2000-01-01 UTC
 BIG_MODELS = (Touch, StageEvent, Lead)
@@ -354,7 +354,7 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
             Column("entered_at", "ts", e["entered_at"].to_numpy()),
             Column("source", "text", np.zeros(n, np.int8), ["import"]),
             Column("reason", "text", reason_code, reasons),
-            Column("note", "text", (e["note"] == OTHER_NOTE).to_numpy().astype(np.int8), ["", OTHER_NOTE]),
+            Column("note", "text", (e["note"] == shape.other_note).to_numpy().astype(np.int8), ["", shape.other_note]),
             Column("recorded_at", "ts", np.full(n, now, np.int64)),
         ]
         timed("stage events", n, lambda: binary_copy(cursor, "funnel_stageevent", event_columns, n))

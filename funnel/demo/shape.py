@@ -173,6 +173,8 @@ class DemoShape:
     opportunities: pd.DataFrame
     contracts: pd.DataFrame
     counts: dict = field(default_factory=dict)
+    # the note of a stage event whose reason is ``other`` (a Chinese demo has its own)
+    other_note: str = OTHER_NOTE
 
     def captured_at(self) -> np.ndarray:
         """Per lead, its first entry into stage lead in seconds (-1: never captured)."""
@@ -265,7 +267,20 @@ class _Ledger:
         )
 
 
-def demo_shape(*, leads: int, seed: int, today: dt.date) -> DemoShape:
+def demo_shape(*, leads: int, seed: int, today: dt.date, locale: str = "en") -> DemoShape:
+    """The frames of the demo; ``locale="zh-hans"`` gives the same history with Chinese
+    companies, people and names (``funnel.demo.chinese``)."""
+    shape = _demo_shape(leads=leads, seed=seed, today=today)
+    if locale == "en":
+        return shape
+    if locale == "zh-hans":
+        from .chinese import in_chinese
+
+        return in_chinese(shape, seed=seed)
+    raise ValueError(f"No demo in the language '{locale}' (en, zh-hans).")
+
+
+def _demo_shape(*, leads: int, seed: int, today: dt.date) -> DemoShape:
     rng = Generator(PCG64([seed, today.toordinal()]))
     horizon = int(dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC).timestamp())
     start = horizon - WINDOW_DAYS * DAY

@@ -19,6 +19,16 @@ DEMO_USERS = (
     ("rep1@demo.test", Role.SALES_REP, "Ray Rep"),
     ("rep2@demo.test", Role.SALES_REP, "Rita Rep"),
 )
+# Per demo language: the new workspace's name, currency and time zone, and the users' names.
+LOCALES = {
+    "en": {"name": "Demo Company", "currency": "USD", "timezone": "UTC", "people": [n for _, _, n in DEMO_USERS]},
+    "zh-hans": {
+        "name": "演示公司",
+        "currency": "CNY",
+        "timezone": "Asia/Shanghai",
+        "people": ["陈静", "李强", "张敏", "王磊", "刘芳"],
+    },
+}
 
 
 def _date(value: str) -> dt.date:
@@ -42,6 +52,12 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="delete the workspace's data first")
         parser.add_argument("--if-empty", action="store_true", help="leave a workspace that has data as it is")
         parser.add_argument("--password", default="funnel-demo", help="password of the demo users")
+        parser.add_argument(
+            "--locale",
+            choices=sorted(LOCALES),
+            default="en",
+            help="zh-hans: Chinese companies, people, domains and cities, a CNY workspace in Asia/Shanghai",
+        )
 
     def handle(self, *args, **options):
         if options["leads"] < 0:
@@ -62,9 +78,12 @@ class Command(BaseCommand):
     def _seed(self, workspace, options):
         today = options["today"] or dt.datetime.now(dt.UTC).date()
         slug = options["workspace"]
+        locale = LOCALES[options["locale"]]
         if workspace is None:
-            workspace = workspace_create(slug=slug, name="Demo Company")
-            self.stdout.write(f"Created workspace '{slug}' (Demo Company).")
+            workspace = workspace_create(
+                slug=slug, name=locale["name"], currency=locale["currency"], timezone=locale["timezone"]
+            )
+            self.stdout.write(f"Created workspace '{slug}' ({locale['name']}).")
         elif workspace_has_data(workspace):
             if not options["reset"]:
                 raise CommandError(
@@ -86,10 +105,10 @@ class Command(BaseCommand):
                 full_name=name,
                 reset_password=True,
             ).user
-            for email, role, name in DEMO_USERS
+            for (email, role, _), name in zip(DEMO_USERS, locale["people"], strict=True)
         }
         started = time.perf_counter()
-        shape = demo_shape(leads=options["leads"], seed=options["seed"], today=today)
+        shape = demo_shape(leads=options["leads"], seed=options["seed"], today=today, locale=options["locale"])
         self.stdout.write(
             f"Generated {options['leads']:,} leads (seed {options['seed']}, today {today}) "
             f"in {time.perf_counter() - started:.1f} s; loading:"
