@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sync.versioning import ChangeTracked, version_index
 from workspaces.scoping import WorkspaceOwned
@@ -119,6 +120,8 @@ class Touch(WorkspaceOwned, ChangeTracked):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("touch")
+        verbose_name_plural = _("touches")
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -133,4 +136,7 @@ class Touch(WorkspaceOwned, ChangeTracked):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} by {self.lead_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        # What the admin's lists already show of a touch, no person: callers that list touches
+        # select_related the campaign and the channel (one of them is named).
+        scene = self.campaign if self.campaign_id else self.channel
+        return f"{self.get_type_display()} · {scene} · {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"

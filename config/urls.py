@@ -1,13 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from workspaces import auth_views as auth_pages
 from workspaces import profile
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico where a page names no icon (the admin, the API docs)."""
+    return redirect(static("favicon.svg"))  # not permanent: the static name carries a hash
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workspace-switch", permanent=False)),
+    path("favicon.ico", favicon),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_pages.PasswordResetView.as_view(), name="password-reset"),

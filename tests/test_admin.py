@@ -1,8 +1,12 @@
 """The Django admin: every model listed, searchable, scoped to the user's workspaces, ledger read-only."""
 
+import datetime as dt
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account
@@ -208,3 +212,48 @@ def test_owner_choices_are_exactly_the_members_of_the_records_workspace(
     member = sorted(members, key=lambda u: u.email)[0]
     assert _post_change(client, record, owner=member.pk).status_code == 302
     assert type(record).objects.with_scopes_disabled().get(pk=record.pk).owner_id == member.pk
+
+
+def test_the_admin_says_touches(admin_of_acme):
+    index = admin_of_acme.get(reverse("admin:index")).content.decode()
+    assert "Touches" in index and "Touchs" not in index
+
+
+def _touches(workspace, count: int):
+    from attribution.services import touch_record
+
+    with workspace_scope(workspace):
+        lead = Lead.objects.get(email="mine@acme.test")
+        campaign = CampaignFactory(workspace=workspace, name="Spring webinar")
+        email = Channel.objects.get(slug="email")
+        when = dt.datetime(2026, 3, 1, 14, 5, tzinfo=dt.UTC)
+        return [
+            touch_record(
+                workspace=workspace,
+                lead=lead,
+                channel=email,
+                campaign=campaign if i % 2 == 0 else None,
+                type="form_fill" if i % 2 == 0 else "email_click",
+                occurred_at=when + dt.timedelta(minutes=i),
+            )
+            for i in range(count)
+        ]
+
+
+def test_a_touch_is_titled_by_its_type_scene_and_time_not_by_its_lead(admin_of_acme, workspace, settings):
+    settings.TIME_ZONE = "UTC"
+    with_campaign, on_a_channel = _touches(workspace, 2)
+    assert str(with_campaign) == "Form fill · Spring webinar · 2026-03-01 14:05"
+    assert str(on_a_channel) == f"Email click · {on_a_channel.channel.name} · 2026-03-01 14:06"
+    page = admin_of_acme.get(reverse("admin:attribution_touch_change", args=[with_campaign.pk])).content.decode()
+    assert "Form fill · Spring webinar · 2026-03-01 14:05" in page
+
+
+def test_the_touch_list_titles_its_rows_without_a_query_each(admin_of_acme, workspace):
+    _touches(workspace, 6)
+    response = admin_of_acme.get(reverse("admin:attribution_touch_changelist"))
+    rows = list(response.context["cl"].result_list)
+    assert len(rows) == 6
+    with CaptureQueriesContext(connection) as queries:
+        titles = [str(touch) for touch in rows]
+    assert len(queries) == 0 and all("·" in title for title in titles)
