@@ -49,7 +49,10 @@ class MemberAddForm(forms.Form):
         label=_("Password"),
         widget=forms.PasswordInput,
         required=False,
-        help_text=_("For a new login only; a person who already has a login keeps their own password."),
+        help_text=_(
+            "Best left empty: a new login is then emailed a link to set its own password (valid for "
+            "72 hours). A person who already has a login keeps their own password."
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .invitations import invitation_send
 from .models import APIKeyScope, Membership, Role, User, Workspace, WorkspaceAPIKey
 from .scoping import workspace_scope
 
@@ -32,6 +33,8 @@ def membership_add(
     password: str | None = None,
     full_name: str = "",
     reset_password: bool = False,
+    invite_site_url: str = "",
+    invited_by: User | None = None,
 ) -> Membership:
     """Add a person to a workspace with a role (creating their login if needed), or change the
     role of an existing member.
@@ -40,7 +43,11 @@ def membership_add(
     who may be a member of other workspaces: a workspace admin must not be able to take it over
     by "adding" it with a password of their choosing, so the password is then left as it is
     (the same answer either way), unless ``reset_password`` (the shell commands of the people
-    who run the server)."""
+    who run the server).
+
+    With ``invite_site_url`` (the Members page), a login that has no password of its own (a new
+    one, or one whose invitation was never used) is emailed an invitation link under that URL to
+    set one, after the commit; ``invited_by`` is named in it."""
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role '{role}'. Known roles: {', '.join(Role.values)}."})
     email = User.objects.normalize_email(email).strip().lower()
@@ -69,6 +76,8 @@ def membership_add(
     membership, _ = Membership.objects.with_scopes_disabled().update_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
+    if invite_site_url and not user.has_usable_password():
+        invitation_send(user=user, workspace=workspace, site_url=invite_site_url, invited_by=invited_by)
     return membership
 
 

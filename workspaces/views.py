@@ -42,7 +42,12 @@ def members(request):
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = membership_add(workspace=request.workspace, **form.cleaned_data)
+            membership = membership_add(
+                workspace=request.workspace,
+                invite_site_url=request.build_absolute_uri("/"),
+                invited_by=request.user,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             field = next(iter(error.message_dict), None) if hasattr(error, "error_dict") else None
             form.add_error(field if field in form.fields else None, _error_text(error))
