@@ -246,3 +246,21 @@ def test_money_follows_the_language_and_the_workspaces_currency(language, curren
 
 def test_money_leaves_nothing_for_no_amount():
     assert money(None, "USD") == ""
+
+
+def test_stored_identifiers_are_shown_by_their_label_in_the_readers_language():
+    from funnel.templatetags.funnel_labels import stage_reason
+    from sync.templatetags.sync_labels import resource_label
+
+    with translation.override("zh-hans"):
+        assert (stage_reason("not_icp"), stage_reason("price"), resource_label("leads")) == (
+            "不是理想客户",
+            "价格",
+            "线索",
+        )
+    assert (stage_reason("not_icp"), stage_reason(""), stage_reason("made_up")) == (
+        "Not our ideal customer",
+        "",
+        "made_up",
+    )
+    assert resource_label("stage_events") == "Stage events"
