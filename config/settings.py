@@ -109,6 +109,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # a kept connection that the server dropped (a restart, a failover, a pooler's timeout)
+        # is checked and replaced at the start of a request, instead of answering one 500
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -256,6 +259,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# A request that sends a task must not hang or fail while the broker is down: give up sending
+# quickly (the work waits in the database, and beat's sweeps send it again; config/celery.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_ROUTES = {"funnel.tasks.recompute_workspace_task": {"queue": "recompute"}}
@@ -265,6 +275,9 @@ CELERY_BEAT_SCHEDULE = {
     # Each workspace has its own interval (recompute_interval_minutes); this only looks for due ones.
     "recompute-due-workspaces": {"task": "funnel.tasks.recompute_due_workspaces", "schedule": 60},
     "retry-due-webhook-deliveries": {"task": "sync.tasks.deliver_due_webhooks", "schedule": 60},
+    # Import jobs whose message was lost (sent while the broker was down); the worker also
+    # runs these sweeps when it starts (config/celery.py).
+    "enqueue-waiting-imports": {"task": "sync.tasks.enqueue_waiting_imports", "schedule": 60},
     "purge-old-idempotency-records": {"task": "sync.tasks.purge_idempotency_records", "schedule": 6 * 60 * 60},
     "purge-expired-sessions": {
         "task": "workspaces.tasks.purge_expired_sessions",

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from config.celery import enqueue
 from workspaces.models import Workspace
 from workspaces.scoping import workspace_scope
 
@@ -26,5 +27,6 @@ def recompute_due_workspaces() -> list[int]:
             if workspace_needs_recompute(workspace):
                 due.append(workspace.pk)
     for workspace_id in due:
-        recompute_workspace_task.delay(workspace_id)
+        # one the broker cannot take now is still due at the next sweep
+        enqueue(recompute_workspace_task, workspace_id)
     return due

@@ -10,13 +10,21 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+
+from config.celery import enqueue_on_commit
 
 from .addresses import post_checked, resolve_checked
 from .models import ImportJob, Webhook, WebhookDelivery, WebhookEvent
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 30
+# Redis hands an unacknowledged message out again after its visibility timeout (an hour): a job
+# still 'running' that long after it started lost its worker.
+IMPORT_RUNNING_ABANDONED = dt.timedelta(hours=1)
+# A queued job this old lost its message (the broker was down when it was sent): sweep it.
+IMPORT_QUEUED_LOST = dt.timedelta(minutes=2)
 
 
 # --- webhooks -------------------------------------------------------------------------------------
@@ -73,14 +81,11 @@ def webhook_emit(*, workspace, event: str, payload: dict) -> list[int]:
         ]
     )
     ids = [d.pk for d in deliveries]
+    from .tasks import deliver_webhook
 
-    def send():
-        from .tasks import deliver_webhook
-
-        for delivery_id in ids:
-            deliver_webhook.delay(delivery_id)
-
-    transaction.on_commit(send)
+    for delivery_id in ids:
+        # a delivery the broker cannot take now is due at once: beat's deliver_due_webhooks sends it
+        enqueue_on_commit(deliver_webhook, delivery_id)
     return ids
 
 
@@ -184,27 +189,36 @@ def import_job_create(*, workspace, resource: str, filename: str, content: bytes
         rows_total=total,
         created_by=actor,
     )
+    from .tasks import run_import_job
 
-    def enqueue():
-        from .tasks import run_import_job
-
-        run_import_job.delay(job.pk)
-
-    transaction.on_commit(enqueue)
+    # a job the broker cannot take now stays queued: beat's enqueue_waiting_imports sends it
+    enqueue_on_commit(run_import_job, job.pk)
     return job
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:
     """Import the job's file, batch after batch, writing its progress as it goes. Safe to run
     again after a crash: every batch is an idempotent upsert, so rows already in come back
-    'unchanged'."""
+    'unchanged'. A job already running, done or failed is left as it is."""
     from .csvio import CSVFormatError, import_rows, read_csv
     from .resources import RESOURCES
 
     resource = RESOURCES[job.resource]
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, counts={}, errors=[], error=""
+    now = timezone.now()
+    # Claim the job: a queued one, or one left running by a worker that died long enough ago for
+    # the broker to hand its message out again. A second message for the same job (the sweep
+    # re-sent it while the first still waited in the queue) finds it taken and does nothing.
+    claimed = (
+        ImportJob.objects.filter(pk=job.pk)
+        .filter(
+            Q(status=ImportJob.Status.QUEUED)
+            | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - IMPORT_RUNNING_ABANDONED)
+        )
+        .update(status=ImportJob.Status.RUNNING, started_at=now, rows_done=0, counts={}, errors=[], error="")
     )
+    if not claimed:
+        job.refresh_from_db()
+        return job
 
     def progress(summary):
         ImportJob.objects.filter(pk=job.pk).update(rows_done=summary.rows, counts=summary.counts)

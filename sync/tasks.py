@@ -1,16 +1,19 @@
 """Thin Celery tasks: take ids, enter the workspace's scope, call one service."""
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 
+from config.celery import enqueue
 from workspaces.scoping import scopes_disabled, workspace_scope
 
 from .models import IdempotencyRecord, ImportJob, WebhookDelivery
-from .services import import_job_run, webhook_deliver
+from .services import IMPORT_QUEUED_LOST, import_job_run, webhook_deliver
 
 IDEMPOTENCY_KEPT = dt.timedelta(days=7)
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -23,7 +26,11 @@ def deliver_webhook(self, delivery_id: int) -> str:
         wait = webhook_deliver(delivery_id=delivery_id)
     if wait is not None and not self.request.is_eager:
         # the next attempt, with backoff; beat's deliver_due_webhooks catches any message lost
-        deliver_webhook.apply_async((delivery_id,), countdown=wait)
+        # (when the broker cannot take it, that sweep sends it once it is due)
+        try:
+            deliver_webhook.apply_async((delivery_id,), countdown=wait)
+        except Exception:
+            logger.exception("Could not enqueue the next attempt of delivery %s; the sweep sends it.", delivery_id)
     return "retry" if wait is not None else "done"
 
 
@@ -37,7 +44,7 @@ def deliver_due_webhooks() -> int:
             .values_list("id", flat=True)[:500]
         )
     for delivery_id in due:
-        deliver_webhook.delay(delivery_id)
+        enqueue(deliver_webhook, delivery_id)
     return len(due)
 
 
@@ -45,11 +52,27 @@ def deliver_due_webhooks() -> int:
 def run_import_job(job_id: int) -> str:
     with scopes_disabled():
         job = ImportJob.objects.select_related("workspace", "created_by").filter(pk=job_id).first()
-    if job is None or job.status == ImportJob.Status.DONE:
+    if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return "nothing to do"
     with workspace_scope(job.workspace), timezone.override(job.workspace.timezone):
         job = import_job_run(job=job)
     return job.status
+
+
+@shared_task
+def enqueue_waiting_imports() -> int:
+    """Beat's safety net (and the worker's at start): queued jobs whose message was lost, sent
+    while the broker was down. Only jobs queued for a while, so one whose message still waits
+    in the queue is rarely sent twice; a second message finds the job taken and does nothing."""
+    with scopes_disabled():
+        waiting = list(
+            ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=timezone.now() - IMPORT_QUEUED_LOST)
+            .order_by("created_at")
+            .values_list("id", flat=True)[:500]
+        )
+    for job_id in waiting:
+        enqueue(run_import_job, job_id)
+    return len(waiting)
 
 
 @shared_task
