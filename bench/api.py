@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/funnel_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 THROTTLE_RATE = "100000/min"
+# gunicorn is reached as the TLS proxy reaches it in production; without this header the
+# production settings redirect every request to HTTPS (SECURE_SSL_REDIRECT).
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 SENIORITIES = ("executive", "director", "manager", "individual")
 FIRST_NAMES = ("Ana", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jon", "Kira", "Liam")
 LAST_NAMES = ("Adams", "Brown", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones", "Khan")
@@ -265,7 +268,8 @@ class Server:
 
     def _answers(self) -> bool:
         try:
-            urllib.request.urlopen(f"{self.base}/api/v1/leads/", timeout=5)  # noqa: S310 - our own server
+            request = urllib.request.Request(f"{self.base}/api/v1/leads/", headers=PROXY_HEADERS)  # noqa: S310
+            urllib.request.urlopen(request, timeout=5)  # noqa: S310 - our own server
         except urllib.error.HTTPError as error:
             return error.code in (401, 403)  # the app is up and refuses an anonymous caller
         except OSError:
@@ -338,7 +342,7 @@ class Client:
 
         self.base, self.threads, self._requests = base, threads, requests
         self._local = threading.local()
-        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", **PROXY_HEADERS}
 
     @property
     def session(self):

@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.api import (  # noqa: E402
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
+    PROXY_HEADERS,
     Server,
     analyze,
     api_key,
@@ -176,7 +177,9 @@ def run_client(args) -> int:
     def session():
         if not hasattr(local, "session"):
             local.session = requests.Session()
-            local.session.headers.update({"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+            local.session.headers.update(
+                {"Authorization": f"Bearer {key}", "Content-Type": "application/json", **PROXY_HEADERS}
+            )
         return local.session
 
     number = 0

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -232,6 +233,34 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind the TLS proxy (which sets X-Forwarded-Proto: https): plain HTTP is redirected and
+    # browsers are told to use HTTPS only. Turn either off in the environment (0) if TLS ends
+    # somewhere that does not set the header; SECURE_HSTS_SECONDS=0 sends no HSTS.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy on every answer (django-csp): scripts and everything else only from
+# this site, no inline script. Inline *styles* are allowed: the Swagger UI page has a <style>
+# block, htmx adds its indicator style, plotly sets style attributes on its charts, and our
+# templates use a few style attributes; a style cannot run code, so this keeps the protection
+# that matters (no injected script) without forking those libraries. img-src data: and blob:
+# are for plotly's "download as PNG"; frame-ancestors 'none' matches X-Frame-Options DENY.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Celery: eager in-process, filesystem worker (embedded run) or Redis -------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -42,3 +42,36 @@ def test_every_environment_setting_can_be_set_from_dot_env():
         assert name in example, f"{name} is missing from .env.example"
     for service in ("worker", "beat"):
         assert SERVICES[service]["environment"] == environment
+
+
+def test_the_web_healthcheck_comes_as_the_tls_proxy_would_so_the_https_redirect_does_not_fail_it():
+    """Run the healthcheck's own command against a server that redirects, as production does,
+    every request not marked X-Forwarded-Proto: https."""
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers.get("X-Forwarded-Proto") == "https" and self.path == "/login/":
+                self.send_response(200)
+            else:
+                self.send_response(301)
+                self.send_header("Location", "https://localhost/login/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    test = SERVICES["web"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        code = test[3].replace("localhost:8000", f"127.0.0.1:{port}")
+        assert code != test[3]
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
