@@ -1,34 +1,48 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import pgettext_lazy
 
-# Stored as the channel's name in English (data, as the API shows it); marked so that a page may
-# show a default name in the reader's language with gettext (a renamed channel stays as named).
+# A new workspace's channels, stored with these English names (data: the API and CSV files show
+# them as stored; a person may rename a channel). Pages show a default name in the reader's
+# language through CHANNEL_LABELS ({{ channel|channel_name }}).
 DEFAULT_CHANNELS: tuple[tuple[str, str], ...] = (
-    ("paid_search", gettext_noop("Paid search")),
-    ("paid_social", gettext_noop("Paid social")),
-    ("organic_search", gettext_noop("Organic search")),
-    ("email", gettext_noop("Email")),
-    ("events", gettext_noop("Events")),
-    ("webinar", gettext_noop("Webinar")),
-    ("content", gettext_noop("Content")),
-    ("partner", gettext_noop("Partner")),
-    ("referral", gettext_noop("Referral")),
-    ("outbound", gettext_noop("Outbound")),
-    ("direct", gettext_noop("Direct")),
+    ("paid_search", "Paid search"),
+    ("paid_social", "Paid social"),
+    ("organic_search", "Organic search"),
+    ("email", "Email"),
+    ("events", "Events"),
+    ("webinar", "Webinar"),
+    ("content", "Content"),
+    ("partner", "Partner"),
+    ("referral", "Referral"),
+    ("outbound", "Outbound"),
+    ("direct", "Direct"),
 )
+CHANNEL_LABELS = {
+    "paid_search": pgettext_lazy("channel", "Paid search"),
+    "paid_social": pgettext_lazy("channel", "Paid social"),
+    "organic_search": pgettext_lazy("channel", "Organic search"),
+    "email": pgettext_lazy("channel", "Email"),
+    "events": pgettext_lazy("channel", "Events"),
+    "webinar": pgettext_lazy("channel", "Webinar"),
+    "content": pgettext_lazy("channel", "Content"),
+    "partner": pgettext_lazy("channel", "Partner"),
+    "referral": pgettext_lazy("channel", "Referral"),
+    "outbound": pgettext_lazy("channel", "Outbound"),
+    "direct": pgettext_lazy("channel", "Direct"),
+}
 
 
 class CampaignType(models.TextChoices):
-    EVENT = "event", _("Event")
-    WEBINAR = "webinar", _("Webinar")
-    CONTENT = "content", _("Content")
-    PAID_ADS = "paid_ads", _("Paid ads")
-    EMAIL = "email", _("Email")
-    WEBSITE = "website", _("Website")
-    OUTBOUND = "outbound", _("Outbound")
-    PARTNER = "partner", _("Partner")
-    ABM = "abm", _("ABM")
+    EVENT = "event", pgettext_lazy("campaign type", "Event")
+    WEBINAR = "webinar", pgettext_lazy("campaign type", "Webinar")
+    CONTENT = "content", pgettext_lazy("campaign type", "Content")
+    PAID_ADS = "paid_ads", pgettext_lazy("campaign type", "Paid ads")
+    EMAIL = "email", pgettext_lazy("campaign type", "Email")
+    WEBSITE = "website", pgettext_lazy("campaign type", "Website")
+    OUTBOUND = "outbound", pgettext_lazy("campaign type", "Outbound")
+    PARTNER = "partner", pgettext_lazy("campaign type", "Partner")
+    ABM = "abm", pgettext_lazy("campaign type", "ABM")
 
 
 class CampaignStatus(models.TextChoices):

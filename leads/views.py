@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from workspaces.decorators import workspace_view
 from workspaces.permissions import Action
@@ -44,9 +45,17 @@ def lead_merge_page(request):
                 moved = merge.moved
                 messages.success(
                     request,
-                    f"{merge.loser_email or f'Lead #{loser.pk}'} is merged into {survivor.email}: "
-                    f"{moved['touches']} touches, {moved['stage_events']} stage events and "
-                    f"{moved['opportunities']} opportunities moved.",
+                    gettext(
+                        "%(merged)s is merged into %(survivor)s: %(touches)s touches, %(events)s stage events "
+                        "and %(opportunities)s opportunities moved."
+                    )
+                    % {
+                        "merged": merge.loser_email or gettext("Lead #%(id)s") % {"id": loser.pk},
+                        "survivor": survivor.email,
+                        "touches": moved["touches"],
+                        "events": moved["stage_events"],
+                        "opportunities": moved["opportunities"],
+                    },
                 )
                 return redirect("lead-merge", workspace_slug=request.workspace.slug)
         if form.is_valid():

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import WebhookEvent
 from .resources import IMPORTABLE
@@ -20,13 +21,13 @@ RESOURCE_LABELS = {
 class WebhookForm(forms.Form):
     url = forms.URLField(max_length=500, label=_("Receiver URL"), assume_scheme="https")
     events = forms.MultipleChoiceField(
-        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=pgettext_lazy("webhook", "Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )
 
 
 class ImportForm(forms.Form):
     resource = forms.ChoiceField(
-        label=_("Records"),
+        label=_("Resource"),
         choices=[(name, RESOURCE_LABELS.get(name, name)) for name in IMPORTABLE],
         help_text=_("Import accounts before the leads that name them, leads before their touches."),
     )

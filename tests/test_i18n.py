@@ -4,6 +4,7 @@ follows the browser; the REST API answers in English whatever the browser asks f
 follow the reader's language and the workspace's currency (docs/i18n.md)."""
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -83,8 +84,11 @@ def compiled_catalogs() -> None:
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source:
                 parsed = read_po(source)
-            with mo.open("wb") as target:
+            # written aside and renamed: pytest-xdist's workers may compile at the same time
+            partial = mo.with_suffix(f".{os.getpid()}.tmp")
+            with partial.open("wb") as target:
                 write_mo(target, parsed)
+            os.replace(partial, mo)
             translation.trans_real._translations = {}  # Django caches the catalogs it loaded
 
 
@@ -146,7 +150,7 @@ def test_the_extractor_finds_strings_in_python_and_in_templates():
     found = marked_strings()
     assert (None, "Log out") in found  # templates/base.html
     assert (None, "Lead") in found  # funnel/stages.py, gettext_lazy as _
-    assert (None, "Paid search") in found  # attribution/choices.py, gettext_noop
+    assert ("channel", "Paid search") in found  # attribution/choices.py, pgettext_lazy
     assert ("import count", "created") in found  # a template's translate ... context
 
 

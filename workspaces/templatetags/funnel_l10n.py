@@ -1,4 +1,4 @@
-"""Money and stored default names in the reader's language: ``{% load funnel_l10n %}``.
+"""Money in the reader's language: ``{% load funnel_l10n %}``.
 
 ``{{ amount|money:workspace.currency }}`` is the one place amounts become text: the currency is
 the workspace's, the symbol, separators and pattern are the active language's (CLDR through
@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
 from django import template
-from django.utils.translation import get_language, gettext, to_locale
+from django.utils.translation import get_language, to_locale
 
 register = template.Library()
 
@@ -28,11 +28,3 @@ def money(amount, currency: str = "USD") -> str:
     except InvalidOperation:
         return str(amount)
     return format_currency(value, currency or "USD", locale=babel_locale())
-
-
-@register.filter
-def default_name(name: str) -> str:
-    """A name the product stored in English for the workspace (a default channel's name, marked in
-    ``attribution.choices.DEFAULT_CHANNELS``), in the reader's language; a name a person typed is
-    not in the catalog and comes back as it is."""
-    return gettext(name) if name else name
