@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from workspaces.permissions import RECORD_WRITE_ACTIONS, Action, ordered, record_write_actions, write_actions
+
 from .interchange import Errors, Parsed, Spec, values_equal
 
 STATUSES = ("created", "updated", "unchanged", "error")
@@ -65,6 +67,46 @@ class BatchReport:
 
     def as_dict(self) -> dict:
         return {"results": self.results, "counts": self.counts}
+
+
+def refusal(who: str, action: Action) -> str:
+    return f"{who} may not {action.label} (permission {action.value})."
+
+
+def unpermitted_records(
+    resource: str, kind: str, records: list, granted: frozenset[Action], who: str
+) -> dict[int, Errors]:
+    """The records of a write the caller may not make, with the refusal naming the first action
+    missing (``workspaces.permissions``: the kind's actions, and a record's own, such as a stage
+    event into a sales stage); under the field that asked for it."""
+    base = write_actions(resource, kind)
+    refused: dict[int, Errors] = {}
+    for index, record in enumerate(records):
+        own = record_write_actions(resource, record)
+        missing = [action for action in ordered(base | own) if action not in granted]
+        if missing:
+            field = "non_field_errors" if missing[0] in base else RECORD_WRITE_ACTIONS[resource][0]
+            refused[index] = {field: [refusal(who, missing[0])]}
+    return refused
+
+
+def upsert_permitted(
+    upsert, *, resource: str, kind: str, records: list, granted: frozenset[Action] | None, who: str = "", **options
+) -> BatchReport:
+    """The resource's upsert of the records the caller may write; the others are refused in
+    their own results (the batch's other records are written, as with any refused record).
+    ``granted`` None: a system's import (the ``import_csv`` command), which may write anything."""
+    refused = unpermitted_records(resource, kind, records, granted, who) if granted is not None else {}
+    if not refused:
+        return upsert(records=records, **options)
+    kept = [index for index in range(len(records)) if index not in refused]
+    written = upsert(records=[records[index] for index in kept], **options)
+    report = BatchReport(len(records))
+    for index, errors in refused.items():
+        report.fail(index, errors)
+    for result, index in zip(written.results, kept, strict=True):
+        report.results[index] = result | {"index": index}
+    return report
 
 
 def insert_ignoring_conflicts(

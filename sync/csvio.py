@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from funnel.stages import EventSource
+from workspaces.permissions import BULK
 
+from .bulk import upsert_permitted
 from .interchange import Spec, to_interchange
 from .resources import Resource
 
@@ -121,7 +123,13 @@ def import_rows(
     rows: Iterator[dict],
     actor=None,
     progress: Callable[[ImportSummary], None] | None = None,
+    granted=None,
+    who: str = "",
 ) -> ImportSummary:
+    """Import the rows in batches. ``granted``, ``who``: the actions of the member the import
+    runs as, and how a refused row names them (a row they may not write is refused, naming the
+    permission: ``sync.bulk.upsert_permitted``); None for a system's import, which may write
+    anything (the ``import_csv`` command)."""
     summary = ImportSummary()
     batch: list[dict] = []
     next_line = 2  # line 1 is the header; rows without "__line__" count from it
@@ -136,7 +144,17 @@ def import_rows(
         extra = {i: row["__extra__"] for i, row in enumerate(records) if "__extra__" in row}
         for i in extra:
             records[i] = {}
-        report = resource.upsert(workspace=workspace, records=records, actor=actor, source=EventSource.IMPORT)
+        report = upsert_permitted(
+            resource.upsert,
+            resource=resource.name,
+            kind=BULK,
+            records=records,
+            granted=granted,
+            who=who,
+            workspace=workspace,
+            actor=actor,
+            source=EventSource.IMPORT,
+        )
         for i, result in enumerate(report.results):
             if i in extra:
                 result = {

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
+from workspaces.permissions import BULK, ROLE_ACTIONS, ordered, write_actions
+from workspaces.selectors import membership_of
 
 from .addresses import post_checked, resolve_checked
 from .models import ImportJob, Webhook, WebhookDelivery, WebhookEvent
@@ -163,6 +165,17 @@ def webhook_deliver(*, delivery_id: int) -> float | None:
 
 
 @transaction.atomic
+def _import_grant(workspace, actor) -> tuple[frozenset | None, str]:
+    """An import runs as the member who started it, with their role's actions as they are now,
+    and a refused row names them; one started by no member (a system's) may write anything."""
+    if actor is None:
+        return None, ""
+    membership = membership_of(actor, workspace.slug)
+    if membership is None:
+        return frozenset(), f"{actor.email} (no longer a member)"
+    return ROLE_ACTIONS.get(membership.role, frozenset()), f"{actor.email} ({membership.get_role_display()})"
+
+
 def import_job_create(*, workspace, resource: str, filename: str, content: bytes, actor=None) -> ImportJob:
     """Store an uploaded CSV and queue its import; the header is checked now, so a wrong file
     is refused at once with the columns it should have."""
@@ -181,6 +194,10 @@ def import_job_create(*, workspace, resource: str, filename: str, content: bytes
         raise ValidationError({"file": str(error)}) from None
     if total == 0:
         raise ValidationError({"file": "The file has a header but no rows."})
+    granted, who = _import_grant(workspace, actor)
+    missing = [a for a in ordered(write_actions(resource, BULK)) if granted is not None and a not in granted]
+    if missing:  # every row would be refused: say so now
+        raise ValidationError({"resource": f"{who} may not {missing[0].label} (permission {missing[0].value})."})
     job = ImportJob.objects.create(
         workspace=workspace,
         resource=resource,
@@ -223,10 +240,17 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     def progress(summary):
         ImportJob.objects.filter(pk=job.pk).update(rows_done=summary.rows, counts=summary.counts)
 
+    granted, who = _import_grant(job.workspace, job.created_by)
     try:
         _, rows = read_csv(bytes(job.content), resource.spec)
         summary = import_rows(
-            workspace=job.workspace, resource=resource, rows=rows, actor=job.created_by, progress=progress
+            workspace=job.workspace,
+            resource=resource,
+            rows=rows,
+            actor=job.created_by,
+            progress=progress,
+            granted=granted,
+            who=who,
         )
     except CSVFormatError as error:
         ImportJob.objects.filter(pk=job.pk).update(

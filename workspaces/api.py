@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .models import WorkspaceAPIKey
-from .permissions import Action, key_scope_can, role_can
+from .permissions import KEY_SCOPE_ACTIONS, ROLE_ACTIONS, Action, key_scope_can, ordered, role_can
 from .scoping import workspace_scope
 from .selectors import membership_of
 
@@ -55,16 +55,16 @@ class WorkspacePermission(BasePermission):
         if not request.user or not request.user.is_authenticated:
             raise exceptions.NotAuthenticated("Send an API key (Authorization: Bearer <key>) or log in.")
         resolve_workspace(request)
-        action = view.required_action(request)
-        if request.membership is not None:
-            if not role_can(request.membership.role, action):
+        for action in ordered(view.required_action(request)):
+            if request.membership is not None:
+                if not role_can(request.membership.role, action):
+                    raise exceptions.PermissionDenied(
+                        f"Your role ({request.membership.get_role_display()}) may not {action.label}."
+                    )
+            elif not key_scope_can(request.auth.scope, action):
                 raise exceptions.PermissionDenied(
-                    f"Your role ({request.membership.get_role_display()}) may not {action.label}."
+                    f"This API key ({request.auth.get_scope_display()}) may not {action.label}."
                 )
-        elif not key_scope_can(request.auth.scope, action):
-            raise exceptions.PermissionDenied(
-                f"This API key ({request.auth.get_scope_display()}) may not {action.label}."
-            )
         return True
 
 
@@ -76,12 +76,12 @@ class PayloadTooLarge(exceptions.APIException):
 class WorkspaceAPIView:
     """Mixin for every endpoint under /api/v1/: deny by default, resolve the workspace, run in
     its scope. ``actions`` maps a viewset action (or an HTTP method, in lower case) to the
-    ``Action`` it needs; one that is not listed is refused."""
+    ``Action`` it needs, or the set of them; one that is not listed is refused."""
 
     permission_classes = [WorkspacePermission]
-    actions: dict[str, Action] = {}
+    actions: dict[str, Action | frozenset[Action]] = {}
 
-    def required_action(self, request) -> Action:
+    def required_action(self, request) -> Action | frozenset[Action]:
         name = getattr(self, "action", None) or request.method.lower()
         if name not in self.actions and request.method == "OPTIONS":
             return Action.VIEW_WORKSPACE
@@ -109,6 +109,15 @@ class WorkspaceAPIView:
     @property
     def workspace(self):
         return self.request.workspace
+
+    @property
+    def granted(self) -> tuple[frozenset[Action], str]:
+        """What the caller may do, and how a refusal names them (for checks record by record)."""
+        membership = self.request.membership
+        if membership is not None:
+            return ROLE_ACTIONS.get(membership.role, frozenset()), f"Your role ({membership.get_role_display()})"
+        key = self.request.auth
+        return KEY_SCOPE_ACTIONS.get(key.scope, frozenset()), f"This API key ({key.get_scope_display()})"
 
     @property
     def actor(self):

@@ -58,6 +58,66 @@ KEY_SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
+# What each resource's writes need, by resource name (as in ``sync.resources``) and kind of write:
+# a single create, a PATCH, a bulk upsert (the bulk API, and the CSV import, which runs as the
+# member who started it) and a delete. Sales' work needs WORK_LEADS whichever door it comes by:
+# every write of a deal opens, moves, wins or loses it. The stage-events and opportunities
+# resources import history, which may skip stages a live move may not: IMPORT_DATA as well.
+# Moves the product makes by its own rules (capture, MQL, handoff) are nobody's write and need
+# neither. Plain data: this base app knows the domain's resources by name only.
+CREATE, UPDATE, BULK, DELETE = "create", "update", "bulk", "delete"
+_EDIT, _IMPORT, _WORK = Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.WORK_LEADS
+_RECORDS = {
+    CREATE: frozenset({_EDIT}),
+    UPDATE: frozenset({_EDIT}),
+    BULK: frozenset({_IMPORT}),
+    DELETE: frozenset({Action.DELETE_RECORDS}),
+}
+RESOURCE_WRITE_ACTIONS: dict[str, dict[str, frozenset[Action]]] = {
+    "accounts": _RECORDS,
+    "leads": _RECORDS,
+    "campaigns": _RECORDS,
+    "touches": _RECORDS,
+    "opportunities": {
+        CREATE: frozenset({_EDIT, _IMPORT, _WORK}),
+        UPDATE: frozenset({_EDIT, _IMPORT, _WORK}),
+        BULK: frozenset({_IMPORT, _WORK}),
+    },
+    "stage_events": {CREATE: frozenset({_EDIT, _IMPORT}), BULK: frozenset({_IMPORT})},
+}
+
+# Lead stages whose entry is sales' work: SAL and after, and the exits only sales make.
+SALES_STAGES = frozenset({"sal", "opportunity", "won", "renewed", "rejected", "lost", "churned"})
+# A record of these resources that names a sales stage in this column needs these actions too,
+# checked record by record: refused with 403 when sent alone, in its own result in a batch or a
+# CSV file (the rest of the batch is written, as for any other refused record).
+RECORD_WRITE_ACTIONS: dict[str, tuple[str, frozenset[str], frozenset[Action]]] = {
+    "stage_events": ("stage", SALES_STAGES, frozenset({_WORK})),
+}
+
+
+def write_actions(resource: str, kind: str) -> frozenset[Action]:
+    """The actions a kind of write of a resource needs (a resource not in the table: as records)."""
+    return RESOURCE_WRITE_ACTIONS.get(resource, _RECORDS).get(kind, _RECORDS[kind])
+
+
+def record_write_actions(resource: str, record) -> frozenset[Action]:
+    """The actions one record of a write needs beyond its kind's, from what it says."""
+    rule = RECORD_WRITE_ACTIONS.get(resource)
+    if rule is None or not isinstance(record, dict):
+        return frozenset()
+    column, values, actions = rule
+    value = record.get(column)
+    return actions if isinstance(value, str) and value.strip() in values else frozenset()
+
+
+def ordered(actions) -> tuple[Action, ...]:
+    """One action or a set of them, in the order of ``Action`` (so a refusal names the first)."""
+    if isinstance(actions, Action):
+        return (actions,)
+    return tuple(action for action in Action if action in actions)
+
+
 def role_can(role: str, action: Action) -> bool:
     return action in ROLE_ACTIONS.get(role, frozenset())
 
