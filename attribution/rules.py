@@ -17,7 +17,6 @@ import numpy as np
 DAY_MS = 86_400_000
 POSITION_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped")
 MODELS = (*POSITION_MODELS, "markov")
-_KEY_SHIFT = 40  # 2**40 ms is about 34 years of time offsets below the key bits
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,36 @@ class Candidates:
     size: np.ndarray  # int64 number of candidates of the row's conversion
     counts: np.ndarray  # int64 per conversion: how many candidates it has
     starts: np.ndarray  # int64 per conversion: index of its first row
+
+
+def pair_keys(n_keys: int, *pairs: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """One int64 per (key, time) that orders as the pair does (key first, then time), for each
+    ``(keys, times)`` of ``pairs``, all on one scale so they can be searched in one another.
+
+    Keys run from -1 to ``n_keys - 1``. The key (plus one) takes the high bits and the time's
+    offset from the earliest time given the low bits: one shift and one OR per pair. When the
+    two need more than 63 bits (a span of centuries in milliseconds, or millions of keys over
+    decades), each time is first replaced by its rank among all the times given, which orders
+    and ties them the same, at the cost of one sort: so any span is taken, exactly.
+    """
+    times = [np.asarray(t, dtype=np.int64) for _, t in pairs]
+    given = [t for t in times if len(t)]
+    origin = min((int(t.min()) for t in given), default=0)
+    span = max((int(t.max()) for t in given), default=0) - origin
+    if max(int(n_keys), 1).bit_length() + span.bit_length() <= 63:
+        shift, offsets = span.bit_length(), [t - origin for t in times]
+    else:
+        # more distinct times than 2**63 / n_keys cannot be held in memory, so the ranks fit
+        _, ranks = np.unique(np.concatenate(times), return_inverse=True)
+        shift = int(ranks.max()).bit_length()
+        offsets = np.split(ranks.ravel().astype(np.int64), np.cumsum([len(t) for t in times])[:-1])
+    packed = []
+    for (keys, _), offset in zip(pairs, offsets, strict=True):
+        key = np.asarray(keys, dtype=np.int64) + 1  # a new array, shifted and filled in place
+        key <<= shift
+        key |= offset
+        packed.append(key)
+    return packed
 
 
 def _dense(keys: np.ndarray, universe: np.ndarray) -> np.ndarray:
@@ -64,14 +93,11 @@ def candidates(
         lows = conv_time - lookback_ms
     else:
         lows = np.full(n_conv, min(int(touch_time.min()), int(conv_time.min())), dtype=np.int64)
-    origin = min(int(touch_time.min()), int(lows.min()))
-    span = max(int(touch_time.max()), int(conv_time.max())) - origin
-    if span >= 1 << _KEY_SHIFT:
-        raise ValueError("touch and conversion times span more than 34 years")
-    composite = (touch_rank.astype(np.int64) << _KEY_SHIFT) | (touch_time - origin)
-    base = conv_rank << _KEY_SHIFT
-    start = np.searchsorted(composite, base | (lows - origin), side="left")
-    stop = np.searchsorted(composite, base | (conv_time - origin), side="right")
+    composite, first, last = pair_keys(
+        len(universe), (touch_rank, touch_time), (conv_rank, lows), (conv_rank, conv_time)
+    )
+    start = np.searchsorted(composite, first, side="left")
+    stop = np.searchsorted(composite, last, side="right")
     counts = np.where(conv_rank >= 0, stop - start, 0).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
     total = int(counts.sum())

@@ -30,6 +30,8 @@ LEVELS = ("lead", "opportunity", "revenue")
 CREDIT_MODELS = (*rules.MODELS, "influenced")  # influenced: 1 per distinct campaign among candidates
 NO_TOUCH = -2  # campaign code of the "no touch" rows (channel -1)
 NO_CAMPAIGN = -1
+# the cohort day of a lead never touched: no day (days before 1970 are negative, -1 included)
+NO_COHORT_DAY = np.iinfo(np.int32).min
 DAY_MS = rules.DAY_MS
 
 Progress = Callable[[str, int], None]
@@ -225,24 +227,25 @@ def compute(
     t_account = np.append(lead_account_idx, np.int32(-1))[t_lead]
     t_channel = _lookup(t["channel"], channel_ids)
     t_campaign = _lookup(t["campaign"], campaign_ids)
-    offset = t["time"] - (int(t["time"].min()) if len(t["time"]) else 0)
-    if len(offset) and int(offset.max()) >= 1 << 43:
-        raise ValueError("touch times span more than 278 years")
     # ties in time keep id order: the sort is stable and the rows are in id order
-    lead_order = np.argsort((t_lead.astype(np.int64) << 43) | offset, kind="stable")
+    (by_lead,) = rules.pair_keys(n, (t_lead, t["time"]))
+    lead_order = np.argsort(by_lead, kind="stable")
+    del by_lead
     touch_lead = t_lead[lead_order]
     touch_time = t["time"][lead_order]
     touch_channel = t_channel[lead_order]
     touch_campaign = t_campaign[lead_order]
     touch_account = t_account[lead_order]
     del lead_order
-    account_order = np.argsort((t_account.astype(np.int64) << 43) | offset, kind="stable")
+    (by_account,) = rules.pair_keys(len(account_ids), (t_account, t["time"]))
+    account_order = np.argsort(by_account, kind="stable")
+    del by_account
     account_order = account_order[t_account[account_order] >= 0]
     acc_key = t_account[account_order]
     acc_time = t["time"][account_order]
     acc_channel = t_channel[account_order]
     acc_campaign = t_campaign[account_order]
-    del account_order, t, offset, t_lead, t_account, t_channel, t_campaign
+    del account_order, t, t_lead, t_account, t_channel, t_campaign
 
     # first touch per lead: channel and campaign breakdown keys
     first_row = (
@@ -262,7 +265,9 @@ def compute(
     account_tier[target_idx[target_idx >= 0]] = inputs.targets["tier"][target_idx >= 0]
     tier = np.append(account_tier, 0)[lead_account_idx]
     touched_at = np.minimum.reduce(first_entry, axis=1)  # the earliest recorded or later stage
-    cohort_day = np.where(touched_at != MISSING, _local_days(np.where(touched_at == MISSING, 0, touched_at), tz), -1)
+    cohort_day = np.where(
+        touched_at != MISSING, _local_days(np.where(touched_at == MISSING, 0, touched_at), tz), NO_COHORT_DAY
+    )
 
     # --- attribution -------------------------------------------------------------------
     say("attribution: lead level", 50)
@@ -329,6 +334,7 @@ def compute(
     if len(touch_account):
         targeted = touch_account >= 0
         targeted[targeted] = account_tier[touch_account[targeted]] > 0
+        # the day in 20 bits as a signed number (years 535 to 3405): reports sign-extend it
         target_touch = np.unique(
             (touch_account[targeted].astype(np.int64) << 20) | (_local_days(touch_time[targeted], tz) & 0xFFFFF)
         )
@@ -341,6 +347,7 @@ def compute(
         "key_tier": tier.astype(np.int32),
         "key_owner": lead_owner,
         "key_cohort_day": cohort_day.astype(np.int32),
+        "key_cohort_none": np.array([NO_COHORT_DAY], dtype=np.int32),
         "exit_stage": ev["stage"][exit_rows],
         "exit_reason": ev["reason"][exit_rows],
         "exit_time": exit_time,

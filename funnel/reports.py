@@ -331,8 +331,11 @@ class Prepared:
 
         # target accounts touched, by day
         pairs = np.asarray(arrays["target_touch_account_day"])
-        order = np.argsort(pairs & 0xFFFFF, kind="stable")
-        self.target_day = (pairs & 0xFFFFF)[order]
+        # the low 20 bits are the day as a signed number: the epoch's day is the day before it
+        # west of Greenwich
+        day = ((pairs & 0xFFFFF) ^ 0x80000) - 0x80000
+        order = np.argsort(day, kind="stable")
+        self.target_day = day[order]
         self.target_previous = _previous_same((pairs >> 20)[order])
         self.target_accounts_total = int(arrays["target_accounts"][0])
         self.contracts = {
@@ -598,10 +601,15 @@ def _breakdown_codes(arrays: dict, labels: dict, by: str | None) -> tuple[np.nda
     if by == "owner":
         owners, code = _unique(arrays["key_owner"])
         return code, [int(o) for o in owners]
-    days = arrays["key_cohort_day"]
-    months = np.where(days >= 0, days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64), -1)
+    days = np.asarray(arrays["key_cohort_day"]).astype(np.int64)
+    # the day of no touch: -1 in snapshots written before a lead's day could be 1969-12-31 (the
+    # epoch west of Greenwich)
+    none = days == (int(arrays["key_cohort_none"][0]) if "key_cohort_none" in arrays else -1)
+    months = np.where(none, 0, days).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    no_month = int(months[~none].min()) - 1 if (~none).any() else 0  # sorts first; counting stays dense
+    months[none] = no_month
     unique, code = _unique(months)
-    names = ["none" if m < 0 else str(np.datetime64(int(m), "M")) for m in unique]
+    names = ["none" if m == no_month else str(np.datetime64(int(m), "M")) for m in unique]
     return code.astype(np.int64), names
 
 
