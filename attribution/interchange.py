@@ -53,7 +53,7 @@ TOUCHES = Spec(
         Column("campaign_external_id", ID, help="the campaign (the scene), if any"),
         Column("channel", SLUG, 50, help="a channel slug; defaults to the campaign's channel"),
         Column("type", CHOICE, choices=tuple(TouchType.values)),
-        Column("occurred_at", DATETIME),
+        Column("occurred_at", DATETIME, event=True),
     ),
     output_only=(OutputColumn("updated_at", DATETIME),),
     matched_on="external_id, else lead + occurred_at + channel + type + campaign",

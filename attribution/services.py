@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from funnel.moments import check_event_times
 from funnel.stages import EventSource, Stage
 from leads.selectors import leads_by_reference, referenced_lead
 from sync.bulk import (
@@ -14,7 +15,6 @@ from sync.bulk import (
     given,
     insert_ignoring_conflicts,
     parse_batch,
-    refuse_future,
 )
 from sync.interchange import Parsed, values_equal
 from workspaces.scoping import ensure_same_workspace
@@ -49,6 +49,7 @@ def touch_record(
     """Record one touch of a lead held as a model instance (the browser, tests); the account is
     copied from the lead, and the same rules as the bulk path run after it."""
     ensure_same_workspace(workspace, lead=lead, channel=channel, campaign=campaign)
+    check_event_times(ahead=True, occurred_at=occurred_at)
     now = timezone.now()
     touch = Touch(
         workspace=workspace,
@@ -378,7 +379,6 @@ def _touch_values(p: Parsed, by_external, by_email, campaigns, channels, errors,
         if channel is None:
             errors["channel"] = _channel_error(given["channel"], channels)
         values["channel_id"] = channel
-    refuse_future(given, ("occurred_at",), errors)
     return values
 
 

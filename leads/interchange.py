@@ -21,6 +21,7 @@ LEADS = Spec(
             DATETIME,
             help="when the person became a lead (entry into stage lead); empty for a person reached "
             "but never captured, who stays in stage touched",
+            event=True,
         ),
     ),
     output_only=(

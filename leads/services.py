@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from funnel.moments import check_event_times
 from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
 from funnel.stages import FUNNEL_STAGES, EventSource, Stage
-from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch, refuse_future
+from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch
 from sync.interchange import Parsed
 from workspaces.models import Membership, Role
 from workspaces.scoping import ensure_same_workspace
@@ -44,6 +45,7 @@ def lead_create(
     same email in the workspace is refused with a message naming it."""
     email = normalize_email(email)
     ensure_same_workspace(workspace, account=account)
+    check_event_times(ahead=True, entered_at=entered_at)
     if stage not in (Stage.TOUCHED, Stage.LEAD):
         raise ValidationError(
             {"stage": f"A new person starts in 'touched' or 'lead', not '{stage}'; later stages are moves."}
@@ -182,7 +184,6 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
         if target is not None and by_external.get(external_id, target["id"]) != target["id"]:
             values.pop("external_id")
         created_at = p.values.get("created_at")
-        refuse_future(p.values, ("created_at",), errors)
         if errors:
             report.fail(i, errors)
             continue

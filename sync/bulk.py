@@ -370,15 +370,3 @@ class PlainUpsert:
 def given(parsed: list[Parsed], indexes: list[int], name: str) -> set:
     """The values the records at ``indexes`` give for ``name`` (one key's batch lookup)."""
     return {parsed[i].values[name] for i in indexes if name in parsed[i].values}
-
-
-# A time in the future is refused (past a small clock skew between the sender and us): for a
-# touch, a capture or a stage entry it would move the funnel ahead of today.
-CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-def refuse_future(values: dict, names: tuple[str, ...], errors: dict) -> None:
-    latest = timezone.now() + CLOCK_SKEW
-    for name in names:
-        if values.get(name) is not None and values[name] > latest:
-            errors[name] = [f"{values[name].isoformat()} is in the future."]

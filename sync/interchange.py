@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from accounts.normalize import normalize_domain
+from funnel.moments import date_error, event_time_error
 from leads.normalize import normalize_email
 
 Errors = dict[str, list[str]]
@@ -60,6 +61,7 @@ class Column:
     choices: tuple[str, ...] = ()
     help: str = ""
     nullable: bool = True  # may be sent empty (then: left as it is by a bulk upsert)
+    event: bool = False  # a DATETIME when something happened: from 1970 to just ahead of now
 
 
 @dataclass(frozen=True)
@@ -139,14 +141,18 @@ def _date(column: Column, value) -> dt.date:
     if not isinstance(value, str):
         raise Invalid("Must be a date as text, such as 2026-01-31.")
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise Invalid(f"'{shown(value)}' is not a date in ISO 8601 form (2026-01-31).") from None
+    if message := date_error(column.name, day):
+        raise Invalid(message)
+    return day
 
 
-def parse_datetime(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+def parse_datetime(value, tz: zoneinfo.ZoneInfo, *, event: str = "") -> dt.datetime:
     """ISO 8601. A date alone means midnight in the workspace's time zone; so does a time
-    without an offset."""
+    without an offset. The instant of the event field named ``event`` lies from 1970 to five
+    minutes ahead of now (``funnel.moments``); any other, in the years 1900 to 2200."""
     if not isinstance(value, str):
         raise Invalid("Must be an ISO 8601 timestamp as text, such as 2026-01-31T14:00:00Z.")
     text = value.strip()
@@ -158,7 +164,10 @@ def parse_datetime(value, tz: zoneinfo.ZoneInfo) -> dt.datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    if not dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= moment <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
+    if event:
+        if message := event_time_error(event, moment):
+            raise Invalid(message)
+    elif not dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= moment <= dt.datetime(2200, 1, 1, tzinfo=dt.UTC):
         raise Invalid(f"'{shown(value)}' is outside the years 1900 to 2200.")
     # As an instant in UTC: Python takes offsets up to a day, PostgreSQL only up to about 16 hours.
     return moment.astimezone(dt.UTC)
@@ -232,7 +241,7 @@ class Spec:
                 continue
             try:
                 if column.kind == DATETIME:
-                    parsed.values[name] = parse_datetime(value, tz)
+                    parsed.values[name] = parse_datetime(value, tz, event=name if column.event else "")
                 else:
                     parsed.values[name] = _PARSERS[column.kind](column, value)
             except Invalid as error:

@@ -564,7 +564,10 @@ def test_a_time_in_the_future_is_refused_naming_the_field(workspace, api, resour
     with workspace_scope(workspace):
         events = StageEvent.objects.count()
     response = send_bulk(api, resource, [record])
-    assert errors_of(response)[field] == ["2100-01-01T00:00:00+00:00 is in the future."]
+    assert errors_of(response)[field] == [
+        f"2100-01-01T00:00:00+00:00 is in the future: {field} takes times from 1970-01-01T00:00:00Z "
+        "to five minutes ahead of now."
+    ]
     with workspace_scope(workspace):
         assert StageEvent.objects.count() == events
         assert Lead.objects.get(external_id="L-1").stage_entered_at.year == 2026

@@ -26,6 +26,7 @@ from django.utils import timezone
 from leads.models import Lead
 
 from ..models import Opportunity, StageEvent
+from ..moments import check_event_times
 from ..stages import HISTORY_SKIPS, LEAD_TRANSITIONS, EventSource, Stage, lead_history_move_allowed
 from .moves import DEAL_STAGES, StageTransitionError, _check_stage
 
@@ -92,6 +93,7 @@ def ledger_import(
             if lead is None:
                 raise ValueError("No such lead in this workspace.")
             _check_stage(entry.stage)
+            check_event_times(entered_at=entry.entered_at)
             _check_opportunity(entry, opportunity_leads)
             ledger = ledgers[entry.lead_id]
             same = next(

@@ -18,6 +18,7 @@ from leads.models import Lead
 from workspaces.scoping import ensure_same_workspace
 
 from ..models import Contract, Opportunity, StageEvent
+from ..moments import check_event_times, check_plan_dates
 from ..stages import (
     HISTORY_SKIPS,
     LEAD_TRANSITIONS,
@@ -119,6 +120,7 @@ def lead_stage_move(
     (``lead_history_move_allowed``); live moves keep to the table.
     """
     _check_stage(to_stage)
+    check_event_times(ahead=True, entered_at=entered_at)
     if source not in EventSource.values:
         raise ValidationError({"source": f"Unknown source '{source}'. Known: {', '.join(EventSource.values)}."})
     ensure_same_workspace(workspace, lead=lead, opportunity=opportunity)
@@ -280,6 +282,8 @@ def opportunity_create(
     """Open a deal. A ``new_business`` deal moves its primary lead to ``opportunity``
     (``history``: as ``lead_stage_move``'s, for an imported deal)."""
     ensure_same_workspace(workspace, account=account, primary_lead=primary_lead)
+    check_event_times(ahead=True, created_at=created_at)
+    check_plan_dates(expected_close_date=expected_close_date)
     opportunity = Opportunity(
         workspace=workspace,
         account=account,
@@ -374,6 +378,7 @@ def opportunity_win(
     renewed); an expansion adds a contract and counts in revenue figures only."""
     ensure_same_workspace(workspace, opportunity=opportunity)
     locked = _lock_open_opportunity(opportunity, OpportunityStage.WON)
+    check_event_times(ahead=True, closed_at=closed_at)
     closed_at = closed_at or timezone.now()
     if closed_at < locked.created_at:
         raise ValidationError({"closed_at": "A deal cannot close before it was created."})
@@ -438,6 +443,7 @@ def opportunity_lose(
     if reason == LostReason.OTHER and not note.strip():
         raise ValidationError({"note": "A loss for 'other' needs a note saying why."})
     locked = _lock_open_opportunity(opportunity, OpportunityStage.LOST)
+    check_event_times(ahead=True, closed_at=closed_at)
     closed_at = closed_at or timezone.now()
     if closed_at < locked.created_at:
         raise ValidationError({"closed_at": "A deal cannot close before it was created."})

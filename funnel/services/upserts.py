@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from leads.models import Lead
 from leads.selectors import leads_by_reference, referenced_lead
-from sync.bulk import BatchReport, fail_repeats, given, parse_batch, refuse_future
+from sync.bulk import BatchReport, fail_repeats, given, parse_batch
 from sync.interchange import Parsed, values_equal
 
 from ..interchange import OPPORTUNITIES, STAGE_EVENTS
@@ -77,7 +77,6 @@ def opportunities_upsert(
                 f"No lead with the external_id '{p.values['lead_external_id']}' in this workspace."
             ]
         lead = leads.get(lead_row["id"]) if lead_row else None
-        refuse_future(p.values, ("created_at", "closed_at"), errors)
         if clear_blanks and p.blanks - {"lost_reason", "closed_at"}:
             for name in p.blanks - {"lost_reason", "closed_at"}:
                 errors[name] = [f"The {name} of an opportunity cannot be emptied."]
@@ -263,7 +262,6 @@ def stage_events_upsert(*, workspace, records: list, actor=None, source: str = E
             )
         elif not reason and stage in _REASON_NEEDED:  # as lead_stage_move: the reason rule holds on every path
             errors["reason"] = [f"An entry into '{stage}' needs a reason: {', '.join(_REASONS[stage])}."]
-        refuse_future(p.values, ("entered_at",), errors)
         if errors:
             report.fail(i, errors)
             continue
