@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from funnel.moments import validate_plan_date
 from sync.versioning import ChangeTracked, version_index
 from workspaces.scoping import WorkspaceOwned
 
@@ -31,8 +32,8 @@ class Campaign(WorkspaceOwned, ChangeTracked):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="campaigns", db_index=False)
     type = models.CharField(max_length=20, choices=CampaignType.choices)
     status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED)
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(validators=[validate_plan_date])
+    end_date = models.DateField(null=True, blank=True, validators=[validate_plan_date])
     budget = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     actual_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     utm_source = models.CharField(max_length=255, blank=True)
