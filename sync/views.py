@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from workspaces.decorators import workspace_view
@@ -32,7 +33,9 @@ def webhooks(request):
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
         else:
-            messages.success(request, f"Webhook to {webhook.url} added. Copy its signing secret now.")
+            messages.success(
+                request, gettext("Webhook to %(url)s added. Copy its signing secret now.") % {"url": webhook.url}
+            )
             secret_keep(request, page="webhooks", secret=webhook.secret)
             return redirect("webhooks", workspace_slug=request.workspace.slug)
     context = {
@@ -49,7 +52,7 @@ def webhooks(request):
 def webhook_remove(request, webhook_id: int):
     webhook = get_object_or_404(Webhook.objects.all(), pk=webhook_id)
     webhook_delete(workspace=request.workspace, webhook=webhook)
-    messages.success(request, f"Webhook to {webhook.url} removed; it receives nothing more.")
+    messages.success(request, gettext("Webhook to %(url)s removed; it receives nothing more.") % {"url": webhook.url})
     return redirect("webhooks", workspace_slug=request.workspace.slug)
 
 

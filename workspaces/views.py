@@ -76,13 +76,21 @@ def member_change(request, membership_id: int):
     try:
         if "remove" in request.POST:
             membership_remove(membership=membership)
-            messages.success(request, f"{membership.user.email} was removed from {request.workspace.name}.")
+            messages.success(
+                request,
+                _("%(email)s was removed from %(workspace)s.")
+                % {"email": membership.user.email, "workspace": request.workspace.name},
+            )
         else:
             form = MemberRoleForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(f"Unknown role '{request.POST.get('role', '')}'.")
+                raise ValidationError(_("Unknown role '%(role)s'.") % {"role": request.POST.get("role", "")})
             membership = membership_change_role(membership=membership, role=form.cleaned_data["role"])
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": membership.get_role_display()},
+            )
     except ValidationError as error:
         messages.error(request, _error_text(error))
     return redirect("members", workspace_slug=request.workspace.slug)
@@ -93,7 +101,7 @@ def workspace_settings(request):
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Settings saved. The next recompute uses them.")
+        messages.success(request, _("Settings saved. The next recompute uses them."))
         return redirect("workspace-settings", workspace_slug=request.workspace.slug)
     return render(request, "workspaces/settings.html", {"form": form})
 
@@ -108,7 +116,9 @@ def api_keys(request):
         except ValidationError as error:
             form.add_error(None, _error_text(error))
         else:
-            messages.success(request, f"API key '{key.name}' made. Copy it now: it is not shown again.")
+            messages.success(
+                request, _("API key '%(name)s' made. Copy it now: it is not shown again.") % {"name": key.name}
+            )
             # shown by the GET this redirects to, and only there (a reload makes no second key)
             secret_keep(request, page="api-keys", secret=secret)
             return redirect("api-keys", workspace_slug=request.workspace.slug)
@@ -122,5 +132,9 @@ def api_keys(request):
 def api_key_revoke_view(request, key_prefix: str):
     key = get_object_or_404(WorkspaceAPIKey.objects.all(), prefix=key_prefix)
     api_key_revoke(workspace=request.workspace, key=key)
-    messages.success(request, f"API key '{key.name}' ({key.prefix}) is revoked; requests with it now get 401.")
+    messages.success(
+        request,
+        _("API key '%(name)s' (%(prefix)s) is revoked; requests with it now get 401.")
+        % {"name": key.name, "prefix": key.prefix},
+    )
     return redirect("api-keys", workspace_slug=request.workspace.slug)
