@@ -1,0 +1,202 @@
+"""A Chinese team's first look, in a real browser: an admin of a workspace seeded in Chinese logs
+in with a Chinese browser, walks every page there is (tests/browser/walk.py finds them from the
+URL resolver), and finds no English word that a person would read, at 1440 and 1024 pixels wide
+and without anything running off the side; then they switch their profile to English and the
+pages follow. Screenshots of every page in both languages land in var/screenshots/i18n/."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from workspaces.scoping import workspace_scope
+
+from ..test_i18n import compiled_catalogs
+from .conftest import SCREENSHOTS
+from .walk import every_page
+
+PASSWORD = "funnel-demo"  # seed_demo's
+ADMIN = "admin@demo.test"
+WIDTHS = (1440, 1024)
+SHOTS = SCREENSHOTS / "i18n"
+# The pages left out of the Chinese walk, each for its reason.
+NOT_OURS = {"api-docs": "the Swagger UI of the REST API, which is English by design and has no Chinese"}
+
+# Every text a person reads on the page: text nodes and the attributes a browser shows or reads
+# aloud. Left out: <code> and <pre> (identifiers, columns, headers by design), scripts and styles,
+# anything marked translate="no" (HTML's own flag for "not to be translated").
+VISIBLE_TEXT = """
+() => {
+  const skip = (el) => el.closest('script, style, code, pre, noscript, [translate="no"]');
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.textContent.trim() && !skip(node.parentElement)) texts.push(node.textContent.trim());
+  }
+  const labelled = '[title], [placeholder], [aria-label], [alt], input[type=submit][value]';
+  for (const el of document.querySelectorAll(labelled)) {
+    if (skip(el)) continue;
+    for (const name of ['title', 'placeholder', 'aria-label', 'alt', 'value']) {
+      if (el.hasAttribute(name) && (name !== 'value' || el.type === 'submit')) texts.push(el.getAttribute(name));
+    }
+  }
+  texts.push(document.title);
+  return texts;
+}
+"""
+# A run of Latin letters, with what may hold it together in an identifier (an email, a domain, a
+# URL, a time zone, a key's prefix, an event name such as lead.accepted).
+LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@/:+\-]*[A-Za-z0-9]|[A-Za-z]")
+ALLOWED_WORDS = {
+    "Funnel",  # the product's name
+    "English",  # the language picker names each language in itself
+    "Webhook",  # the glossary keeps the word
+}
+
+
+def english_words(text: str) -> list[str]:
+    """The words of ``text`` that a Chinese page should not show: runs of Latin letters that are
+    not acronyms (MQL, SAL, ABM, ROI, CSV, API, URL, UTM, ID, CNY...), identifiers (anything with
+    a digit, @, dot, slash, underscore or colon: emails, domains, URLs, time zones, ids, file
+    names) or the few allowed words."""
+    found = []
+    for match in LATIN_RUN.finditer(text):
+        token = match.group()
+        if text[max(match.start() - 1, 0) : match.start()] == ".":  # a file's extension: 线索.csv
+            continue
+        letters = re.sub(r"[^A-Za-z]", "", token)
+        if not letters or token in ALLOWED_WORDS:
+            continue
+        if re.search(r"[0-9@._/:]", token) or (letters.isupper() and len(letters) <= 6):
+            continue
+        if re.search(r"[a-z][A-Z]", token):  # a key's random prefix (QQHhlKtC): no word is cased so
+            continue
+        found.append(token)
+    return found
+
+
+@pytest.fixture
+def chinese_workspace(transactional_db, settings):
+    """A workspace seeded in Chinese (small: 200 leads), with a row for every page that names one:
+    an API key, a webhook and an import job, made through the services."""
+    from sync.models import ImportJob
+    from sync.services import import_job_create, webhook_create
+    from workspaces.models import Workspace
+    from workspaces.services import api_key_create
+
+    compiled_catalogs()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    call_command("seed_demo", "--workspace", "zh", "--leads", "200", "--seed", "1", "--locale", "zh-hans")
+    workspace = Workspace.objects.get(slug="zh")
+    with workspace_scope(workspace):
+        api_key_create(workspace=workspace, name="官网表单", scope="read")
+        webhook_create(workspace=workspace, url="http://127.0.0.1:9/hook", events=["lead.accepted"])
+        job = import_job_create(
+            workspace=workspace, resource="leads", filename="线索.csv", content=b"external_id,email\nW-1,w@x.test\n"
+        )
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, rows_done=1, rows_total=1)
+    return workspace
+
+
+def _browser_page(browser, live_server, *, locale: str, width: int):
+    context = browser.new_context(
+        locale=locale,
+        extra_http_headers={"Accept-Language": f"{locale},{locale.split('-')[0]};q=0.9"},
+        viewport={"width": width, "height": 900},
+        base_url=live_server.url,
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return context, page
+
+
+def _log_in(page):
+    page.goto("/login/")
+    page.locator("#id_username").fill(ADMIN)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/w/**")
+
+
+def _overflow(page) -> int:
+    """How many pixels the page runs off its right edge (0: none)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def _walk(page, pages, *, language: str, width: int, check):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, path in pages:
+        response = page.goto(path)
+        assert response is not None and response.status < 400, (name, path, response and response.status)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SHOTS / f"{language}-{width}-{name}.png"), full_page=True)
+        if (extra := _overflow(page)) > 0:
+            problems.append(f"{name} ({path}) at {width}px runs {extra}px off the right edge")
+        for text in page.evaluate(VISIBLE_TEXT):
+            problems += [f"{name} ({path}): {word!r} in {text[:80]!r}" for word in check(text)]
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_chinese_browser_sees_every_page_in_chinese(browser, live_server, chinese_workspace, width):
+    pages = [(name, path) for name, path in every_page(chinese_workspace) if name not in NOT_OURS]
+    assert {"home", "members", "workspace-settings", "profile", "data"} <= {n for n, _ in pages}
+    context, page = _browser_page(browser, live_server, locale="zh-CN", width=width)
+    try:
+        page.goto("/login/")
+        login_words = [w for t in page.evaluate(VISIBLE_TEXT) for w in english_words(t)]
+        assert not login_words, f"the login page follows the browser: {login_words}"
+        _log_in(page)
+        problems = _walk(page, pages, language="zh", width=width, check=english_words)
+    finally:
+        context.close()
+    assert not problems, "English on a Chinese page, or a page too wide:\n" + "\n".join(sorted(set(problems)))
+
+
+HAN = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]")
+# The page's own words in English, away from the workspace's data (which is Chinese here).
+CHROME = "nav a, nav button, h2, th, label, legend, button, summary, .form-text, .card .small, [title]"
+
+
+def test_switching_the_profile_to_english_switches_every_page(browser, live_server, chinese_workspace):
+    pages = [(name, path) for name, path in every_page(chinese_workspace) if name not in NOT_OURS]
+    context, page = _browser_page(browser, live_server, locale="zh-CN", width=1440)
+    try:
+        _log_in(page)
+        page.goto("/profile/")
+        assert page.locator("h1").inner_text() == "个人资料"
+        page.locator("#id_language").select_option("en")
+        page.locator("#profile-form button").click()
+        page.wait_for_url("**/profile/")
+        assert page.locator(".alert-success").inner_text() == "Your profile is saved."
+
+        def chinese_in_chrome(_text):
+            return []
+
+        problems = _walk(page, pages, language="en", width=1440, check=chinese_in_chrome)
+        for name, path in pages:
+            page.goto(path)
+            texts = page.eval_on_selector_all(CHROME, "els => els.map(e => (e.title || '') + ' ' + e.innerText)")
+            problems += [f"{name} ({path}): {t.strip()[:80]!r}" for t in texts if HAN.search(t.replace("演示公司", ""))]
+            assert page.locator("html").get_attribute("lang") in ("en", None), name  # None: an htmx fragment
+        # logged out, the login page follows the (Chinese) browser again; logged in, English again
+        page.locator("nav button", has_text="Log out").click()
+        page.goto("/login/")
+        assert page.locator("h1").inner_text() == "登录"
+        _log_in(page)
+        assert page.locator("nav a", has_text="Home").count() == 1
+    finally:
+        context.close()
+    assert not problems, "Chinese left on an English page:\n" + "\n".join(sorted(set(problems)))
+
+
+def test_english_words_flags_words_and_allows_identifiers():
+    assert english_words("首页 Home") == ["Home"]
+    assert english_words("admin@demo.test yunfan-data.com.cn https://x.test/a MQL SAL ABM ROI CSV API 演示公司") == []
+    assert english_words("Asia/Shanghai CNY leads.csv lead.accepted whsec_abc ¥1,234.50 Funnel") == []
+    assert english_words("Import of leads") == ["Import", "of", "leads"]
+    assert english_words("线索.csv") == []
+    assert english_words("官网表单 (QQHhlKtC)") == []
