@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -59,24 +60,27 @@ def resolve_checked(url: str) -> str | None:
     are allowed (local receivers in development: the name is then left to the HTTP client)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": f"'{url}' is not an http or https URL."})
+        raise ValidationError({"url": _("'%(url)s' is not an http or https URL.") % {"url": url}})
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ValidationError({"url": f"'{url}' has no valid port."}) from None
+        raise ValidationError({"url": _("'%(url)s' has no valid port.") % {"url": url}}) from None
     if settings.WEBHOOK_ALLOW_PRIVATE_HOSTS:
         return None
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise ValidationError({"url": f"The host '{parts.hostname}' does not resolve."}) from None
+        raise ValidationError({"url": _("The host '%(host)s' does not resolve.") % {"host": parts.hostname}}) from None
     addresses = list(dict.fromkeys(info[4][0].split("%")[0] for info in infos))
     if not addresses:
-        raise ValidationError({"url": f"The host '{parts.hostname}' does not resolve."})
+        raise ValidationError({"url": _("The host '%(host)s' does not resolve.") % {"host": parts.hostname}})
     for address in addresses:
         if not address_is_public(ipaddress.ip_address(address)):
             raise ValidationError(
-                {"url": f"'{parts.hostname}' resolves to a private address ({address}); use a public URL."}
+                {
+                    "url": _("'%(host)s' resolves to a private address (%(address)s); use a public URL.")
+                    % {"host": parts.hostname, "address": address}
+                }
             )
     return addresses[0]
 

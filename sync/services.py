@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.celery import enqueue_on_commit
 from workspaces.permissions import BULK, ROLE_ACTIONS, ordered, write_actions
@@ -47,7 +48,7 @@ def webhook_create(*, workspace, url: str, events: list[str], actor=None) -> Web
             {"events": f"Unknown events: {', '.join(unknown)}. Known: {', '.join(WebhookEvent.values)}."}
         )
     if not events:
-        raise ValidationError({"events": "Choose at least one event."})
+        raise ValidationError({"events": gettext("Choose at least one event.")})
     check_webhook_url(url)
     webhook = Webhook(workspace=workspace, url=url, events=events, created_by=actor)
     webhook.full_clean(exclude=["workspace", "created_by"])
@@ -186,14 +187,16 @@ def import_job_create(*, workspace, resource: str, filename: str, content: bytes
     if definition is None or definition.upsert is None:
         raise ValidationError({"resource": f"'{resource}' cannot be imported."})
     if len(content) > settings.IMPORT_MAX_FILE_BYTES:
-        raise ValidationError({"file": f"The file is over {settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MB."})
+        raise ValidationError(
+            {"file": gettext("The file is over %(mb)s MB.") % {"mb": settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)}}
+        )
     try:
         header, rows = read_csv(content, definition.spec)
         total = sum(1 for _ in rows)
     except CSVFormatError as error:
         raise ValidationError({"file": str(error)}) from None
     if total == 0:
-        raise ValidationError({"file": "The file has a header but no rows."})
+        raise ValidationError({"file": gettext("The file has a header but no rows.")})
     granted, who = _import_grant(workspace, actor)
     missing = [a for a in ordered(write_actions(resource, BULK)) if granted is not None and a not in granted]
     if missing:  # every row would be refused: say so now

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation.template import templatize
 
 from workspaces.models import Role
+from workspaces.scoping import workspace_scope
 from workspaces.templatetags.funnel_l10n import money
 
 ROOT = Path(settings.BASE_DIR)
@@ -268,3 +269,17 @@ def test_stored_identifiers_are_shown_by_their_label_in_the_readers_language():
         "made_up",
     )
     assert resource_label("stage_events") == "Stage events"
+
+
+def test_a_services_refusal_is_told_on_the_page_in_the_readers_language(client, member, workspace):
+    """Services raise their messages with gettext: Chinese on the page of a Chinese member, English
+    under the API (LanguageMiddleware)."""
+    from workspaces.models import Membership
+
+    member.language = "zh-hans"
+    member.save()
+    client.force_login(member)
+    with workspace_scope(workspace):
+        own = Membership.objects.get(user=member)
+    page = client.post(reverse("member-change", args=[workspace.slug, own.pk]), {"role": "marketer"}, follow=True)
+    assert "是 Acme Inc 的最后一位管理员" in page.content.decode()

@@ -86,7 +86,10 @@ def last_admin_problem(membership: Membership) -> str:
     workspace = membership.workspace
     admins = Membership.objects.with_scopes_disabled().select_for_update().filter(workspace=workspace, role=Role.ADMIN)
     if not admins.exclude(pk=membership.pk).exists():
-        return f"{membership.user.email} is the last admin of {workspace.name}; make someone else admin first."
+        return _("%(email)s is the last admin of %(workspace)s; make someone else admin first.") % {
+            "email": membership.user.email,
+            "workspace": workspace.name,
+        }
     return ""
 
 
@@ -114,7 +117,7 @@ def api_key_create(*, workspace, name: str, scope: str, actor=None) -> tuple[Wor
     """Make a key; returns it and its secret, which is shown once and stored only hashed."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "Give the key a name that says who uses it (for example 'Website forms')."})
+        raise ValidationError({"name": _("Give the key a name that says who uses it (for example 'Website forms').")})
     if scope not in APIKeyScope.values:
         raise ValidationError({"scope": f"Unknown scope '{scope}'. Known: read, read_write."})
     key, secret = WorkspaceAPIKey.keys.create_key(workspace=workspace, name=name[:50], scope=scope, created_by=actor)
