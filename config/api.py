@@ -8,6 +8,7 @@ from accounts.api import AccountViewSet
 from attribution.api import CampaignViewSet, TouchViewSet
 from funnel.api import AttributionMetricsView, ContractViewSet, FunnelMetricsView, OpportunityViewSet, StageEventViewSet
 from leads.api import LeadViewSet
+from sync.audit_api import AuditEventViewSet
 
 PUBLIC = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
 
@@ -24,6 +25,7 @@ router.register("touches", TouchViewSet, basename="touches")
 router.register("opportunities", OpportunityViewSet, basename="opportunities")
 router.register("contracts", ContractViewSet, basename="contracts")
 router.register("stage-events", StageEventViewSet, basename="stage-events")
+router.register("audit-events", AuditEventViewSet, basename="audit-events")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

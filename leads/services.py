@@ -11,7 +11,8 @@ from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, led
 from funnel.stages import FUNNEL_STAGES, EventSource, Stage
 from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch
 from sync.interchange import Parsed
-from workspaces.models import Membership, Role
+from workspaces.audit import audit_record
+from workspaces.models import AuditAction, AuditObjectType, Membership, Role
 from workspaces.scoping import ensure_same_workspace
 from workspaces.selectors import member_ids_by_email
 
@@ -459,6 +460,15 @@ def lead_erase(*, workspace, lead: Lead, actor=None) -> Lead:
     Tombstone.objects.create(
         workspace=workspace, resource="leads", record_id=lead.pk, external_id=locked.external_id, kind="deleted"
     )
+    # Who erased whom, without the person: the trail is append-only and cannot be erased in turn.
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action=AuditAction.LEAD_ERASED,
+        object_type=AuditObjectType.LEAD,
+        object_id=lead.pk,
+        payload={"external_id": locked.external_id},
+    )
     for name, value in changes.items():
         setattr(lead, name, value)
     return lead
@@ -534,6 +544,20 @@ def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: st
         moved=moved,
         actor=actor,
         source=source,
+    )
+    # ids only: the loser's email stays in LeadMerge (where an erasure can reach it), not here
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action=AuditAction.LEAD_MERGED,
+        object_type=AuditObjectType.LEAD,
+        object_id=keep.pk,
+        payload={
+            "survivor": {"id": keep.pk, "external_id": keep.external_id},
+            "loser": {"id": gone.pk, "external_id": gone.external_id},
+            "moved": moved,
+            "source": source,
+        },
     )
     Tombstone.objects.create(
         workspace=workspace,

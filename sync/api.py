@@ -33,6 +33,7 @@ from .feed import Cursor, feed_page, parse_since
 from .idempotency import run_write
 from .interchange import Invalid, output_rows, parse_datetime, shown
 from .resources import Resource
+from .services import export_start
 
 
 class Conflict(exceptions.APIException):
@@ -204,6 +205,13 @@ class ResourceViewSet(WorkspaceAPIView, viewsets.GenericViewSet):
     def export(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(request)
         queryset = self.filter_queryset(self.get_queryset())
+        export_start(
+            workspace=self.workspace,
+            resource=self.resource.name,
+            via="api",
+            actor=self.actor,
+            filters=request.query_params.dict(),
+        )
         response = StreamingHttpResponse(export_csv(self.resource, queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.workspace.slug}-{self.resource.name}.csv"'
         return response

@@ -15,6 +15,7 @@ characters) from text cells, so an export imports back to the same values.
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from funnel.stages import EventSource
 from workspaces.permissions import BULK
 
 from .bulk import upsert_permitted
-from .interchange import Spec, to_interchange
+from .interchange import JSON, Spec, to_interchange
 from .resources import Resource
 
 BATCH = 1000
@@ -182,6 +183,8 @@ def export_csv(resource: Resource, queryset=None) -> Iterator[str]:
     """The resource's live records as CSV text, header first, in id order, in chunks."""
     names = resource.output_names()
     text_cells = [i for i, name in enumerate(names) if name in resource.spec.text_names]
+    json_names = {c.name for c in (*resource.spec.columns, *resource.spec.output_only) if c.kind == JSON}
+    json_cells = [i for i, name in enumerate(names) if name in json_names]
     queryset = (queryset if queryset is not None else resource.rows()).order_by("id")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -199,6 +202,8 @@ def export_csv(resource: Resource, queryset=None) -> Iterator[str]:
             for i in text_cells:
                 if type(cells[i]) is str:  # an ID column may hold our integer id (renews_id)
                     cells[i] = formula_guarded(cells[i])
+            for i in json_cells:  # an object (an audit event's payload): JSON text, starting with {
+                cells[i] = json.dumps(row[i], ensure_ascii=False, sort_keys=True)
             writer.writerow(cells)
         yield buffer.getvalue()
         last = chunk[-1][0]

@@ -40,6 +40,7 @@ TEXT, ID, EMAIL, DOMAIN, CHOICE, INTEGER, DECIMAL, DATE, DATETIME, SLUG = (
 TEXT_KINDS = frozenset({TEXT, ID, EMAIL, DOMAIN, CHOICE, SLUG})
 MAX_AMOUNT = decimal.Decimal("999999999999.99")
 CENT = decimal.Decimal("0.01")
+JSON = "json"  # an output-only object (an audit event's payload): JSON in the API, JSON text in CSV
 
 
 class Invalid(ValueError):
@@ -308,6 +309,8 @@ def _schema_field(kind: str, help_text: str, choices: Iterable[str], max_length:
         return serializers.DateField(**common)
     if kind == DATETIME:
         return serializers.DateTimeField(**common)
+    if kind == JSON:
+        return serializers.JSONField(**common)
     if kind == EMAIL:
         return serializers.EmailField(max_length=max_length, **common)
     return serializers.CharField(max_length=max_length, allow_blank=True, **common)

@@ -28,7 +28,10 @@ from leads.interchange import LEAD_VALUES, LEADS
 from leads.models import Lead
 from leads.selectors import live_leads
 from leads.services import lead_erase, leads_upsert
+from sync.audit_events import AUDIT_EVENT_VALUES, AUDIT_EVENTS
 from sync.interchange import Spec
+from workspaces.models import AuditEvent
+from workspaces.permissions import Action
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Resource:
     delete: Callable | None = None  # a service taking (workspace=, record=, actor=)
     label: str = "record"
     delete_help: str = ""
+    read_action: Action = Action.VIEW_WORKSPACE  # who may list and export it (with EXPORT_DATA for a browser export)
 
     def output_names(self) -> tuple[str, ...]:
         return self.spec.output_names
@@ -132,6 +136,18 @@ RESOURCES: dict[str, Resource] = {
             stage_events_upsert,
             None,
             "stage event",
+        ),
+        Resource(
+            "audit_events",
+            "audit-events",
+            AUDIT_EVENTS,
+            AuditEvent,
+            AUDIT_EVENT_VALUES,
+            lambda: AuditEvent.objects.all(),
+            None,
+            None,
+            "audit event",
+            read_action=Action.VIEW_AUDIT_LOG,
         ),
     )
 }

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from config.celery import enqueue_on_commit
+from workspaces.audit import audit_record
+from workspaces.models import AuditAction, AuditEvent, AuditObjectType
 from workspaces.permissions import BULK, ROLE_ACTIONS, ordered, write_actions
 from workspaces.selectors import membership_of
 
@@ -53,14 +55,29 @@ def webhook_create(*, workspace, url: str, events: list[str], actor=None) -> Web
     webhook = Webhook(workspace=workspace, url=url, events=events, created_by=actor)
     webhook.full_clean(exclude=["workspace", "created_by"])
     webhook.save()
+    _audit_webhook(workspace, actor, AuditAction.WEBHOOK_CREATED, webhook)
     return webhook
 
 
 @transaction.atomic
-def webhook_delete(*, workspace, webhook: Webhook) -> None:
+def webhook_delete(*, workspace, webhook: Webhook, actor=None) -> None:
     if webhook.workspace_id != workspace.pk:
         raise ValidationError("No such webhook in this workspace.")
+    webhook_id = webhook.pk
     webhook.delete()
+    webhook.pk = webhook_id
+    _audit_webhook(workspace, actor, AuditAction.WEBHOOK_DELETED, webhook)
+
+
+def _audit_webhook(workspace, actor, action, webhook: Webhook) -> None:
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        object_type=AuditObjectType.WEBHOOK,
+        object_id=webhook.pk,
+        payload={"url": webhook.url, "events": webhook.events},
+    )
 
 
 def webhook_emit(*, workspace, event: str, payload: dict) -> list[int]:
@@ -160,6 +177,24 @@ def webhook_deliver(*, delivery_id: int) -> float | None:
         next_attempt_at=now + dt.timedelta(seconds=wait),
     )
     return wait
+
+
+# --- exports ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_start(*, workspace, resource: str, via: str, actor=None, filters: dict | None = None) -> AuditEvent:
+    """Record that someone took a copy of a list: every export (the browser's, the API's, the
+    ``export_csv`` command's) calls this before it streams the first row. ``via``: browser,
+    api or command; ``filters``: the query's parameters, as sent."""
+    return audit_record(
+        workspace=workspace,
+        actor=actor,
+        action=AuditAction.EXPORT_STARTED,
+        object_type=AuditObjectType.EXPORT,
+        object_id=resource,
+        payload={"resource": resource, "via": via, "filters": filters or {}},
+    )
 
 
 # --- import jobs ------------------------------------------------------------------------------------

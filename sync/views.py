@@ -1,19 +1,19 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from workspaces.decorators import workspace_view
-from workspaces.permissions import Action
+from workspaces.permissions import Action, role_can
 from workspaces.show_once import secret_keep, secret_take
 
 from .csvio import export_csv
 from .forms import ImportForm, WebhookForm
 from .models import ImportJob, Webhook, WebhookDelivery
 from .resources import RESOURCES
-from .services import import_job_create, webhook_create, webhook_delete
+from .services import export_start, import_job_create, webhook_create, webhook_delete
 
 
 def _messages_of(error: ValidationError) -> dict[str, list[str]]:
@@ -51,7 +51,7 @@ def webhooks(request):
 @require_POST
 def webhook_remove(request, webhook_id: int):
     webhook = get_object_or_404(Webhook.objects.all(), pk=webhook_id)
-    webhook_delete(workspace=request.workspace, webhook=webhook)
+    webhook_delete(workspace=request.workspace, webhook=webhook, actor=request.user)
     messages.success(request, gettext("Webhook to %(url)s removed; it receives nothing more.") % {"url": webhook.url})
     return redirect("webhooks", workspace_slug=request.workspace.slug)
 
@@ -77,7 +77,8 @@ def data(request):
         else:
             return redirect("import-job", workspace_slug=request.workspace.slug, job_id=job.pk)
     jobs = ImportJob.objects.select_related("created_by").defer("content").order_by("-created_at")[:15]
-    context = {"form": form, "jobs": jobs, "resources": [RESOURCES[name] for name in RESOURCES]}
+    readable = [r for r in RESOURCES.values() if role_can(request.membership.role, r.read_action)]
+    context = {"form": form, "jobs": jobs, "resources": readable}
     # the columns of each file the form takes, for the panel under it
     context["import_columns"] = [(name, RESOURCES[name].spec.names) for name, _label in form.fields["resource"].choices]
     return render(request, "sync/data.html", context)
@@ -103,6 +104,10 @@ def export(request, resource: str):
     definition = RESOURCES.get(resource)
     if definition is None:
         raise Http404(f"No resource '{resource}'.")
+    if not role_can(request.membership.role, definition.read_action):
+        role = request.membership.get_role_display()
+        raise PermissionDenied(f"Your role ({role}) may not {definition.read_action.label}.")
+    export_start(workspace=request.workspace, resource=definition.name, via="browser", actor=request.user)
     # The queryset is made here, in the request's workspace scope: the response streams after
     # the middleware has left it, and a scoped manager refuses to start a query outside one.
     response = StreamingHttpResponse(export_csv(definition, definition.rows()), content_type="text/csv; charset=utf-8")

@@ -20,6 +20,7 @@ from config.api import router
 from funnel.api import AttributionMetricsView, FunnelMetricsView
 from funnel.models import StageEvent
 from funnel.services import lead_stage_move, opportunity_create, opportunity_win
+from sync.services import export_start
 from workspaces.scoping import workspace_scope
 from workspaces.services import api_key_create
 
@@ -257,6 +258,7 @@ def seed_workspace(workspace, prefix: str = "") -> Seeded:
         )
         contract = opportunity_win(workspace=workspace, opportunity=deal, closed_at=T0 + dt.timedelta(days=5))
         event = StageEvent.objects.filter(lead=lead).order_by("-id").first()
+        exported = export_start(workspace=workspace, resource="leads", via="command")
     return Seeded(
         ids={
             "accounts": account.pk,
@@ -266,6 +268,7 @@ def seed_workspace(workspace, prefix: str = "") -> Seeded:
             "opportunities": deal.pk,
             "contracts": contract.pk,
             "stage-events": event.pk,
+            "audit-events": exported.pk,
         },
         external_ids={
             "accounts": account.external_id,

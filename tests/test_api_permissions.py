@@ -39,7 +39,7 @@ def test_the_matrix_covers_every_resource_and_the_metrics():
 
 def test_a_read_key_can_only_read_and_no_key_manages_the_workspace():
     """Independently of the code's table: what a key's scope must never allow."""
-    assert KEY_SCOPE_ACTIONS[APIKeyScope.READ] == {Action.VIEW_WORKSPACE, Action.EXPORT_DATA}
+    assert KEY_SCOPE_ACTIONS[APIKeyScope.READ] == {Action.VIEW_WORKSPACE, Action.EXPORT_DATA, Action.VIEW_AUDIT_LOG}
     for scope in APIKeyScope.values:
         for action in (Action.MANAGE_MEMBERS, Action.MANAGE_WORKSPACE, Action.MANAGE_INTEGRATIONS):
             assert not key_scope_can(scope, action)

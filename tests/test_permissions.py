@@ -16,6 +16,7 @@ EXPECTED = {
     Action.MANAGE_MEMBERS: (True, False, False, False),
     Action.MANAGE_WORKSPACE: (True, False, False, False),
     Action.MANAGE_INTEGRATIONS: (True, False, False, False),
+    Action.VIEW_AUDIT_LOG: (True, False, False, False),  # it names people and their addresses
 }
 ROLES = ("admin", "manager", "marketer", "sales_rep")
 
@@ -31,6 +32,7 @@ EXPECTED_KEYS = {
     Action.MANAGE_MEMBERS: (False, False),
     Action.MANAGE_WORKSPACE: (False, False),
     Action.MANAGE_INTEGRATIONS: (False, False),
+    Action.VIEW_AUDIT_LOG: (True, False),  # a data warehouse's key; a form's or automation's key has no need
 }
 SCOPES = ("read", "read_write")
 

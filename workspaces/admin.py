@@ -82,7 +82,9 @@ class MembershipAdmin(WorkspaceScopedAdmin):
     form = MembershipAdminForm
 
     def save_model(self, request, obj, form, change):
-        membership_change_role(membership=Membership.objects.with_scopes_disabled().get(pk=obj.pk), role=obj.role)
+        membership_change_role(
+            membership=Membership.objects.with_scopes_disabled().get(pk=obj.pk), role=obj.role, actor=request.user
+        )
 
 
 @admin.register(WorkspaceAPIKey)

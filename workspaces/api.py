@@ -22,6 +22,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .audit import audit_context, client_ip
 from .models import WorkspaceAPIKey
 from .permissions import KEY_SCOPE_ACTIONS, ROLE_ACTIONS, Action, key_scope_can, ordered, role_can
 from .scoping import workspace_scope
@@ -105,6 +106,9 @@ class WorkspaceAPIView:
         super().initial(request, *args, **kwargs)
         self._scopes.enter_context(workspace_scope(request.workspace))
         self._scopes.enter_context(timezone.override(request.workspace.timezone))
+        # who acted, for the audit events of this call: the key, or the member of the session
+        principal = request.auth if isinstance(request.auth, WorkspaceAPIKey) else request.user
+        self._scopes.enter_context(audit_context(actor=principal, ip_address=client_ip(request)))
 
     @property
     def workspace(self):

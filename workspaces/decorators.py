@@ -2,13 +2,15 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
+from .audit import audit_context, client_ip
 from .permissions import Action, role_can
 
 
 def workspace_view(action: Action):
     """Guard a ``/w/<workspace_slug>/`` view: the middleware has already resolved the workspace
     and the membership (404 for non-members); here the role must allow ``action`` (else 403).
-    The view is called without ``workspace_slug``; it reads ``request.workspace``."""
+    The view is called without ``workspace_slug``; it reads ``request.workspace``. The member
+    and their address are who acted for the audit events the view's services write."""
 
     def decorator(view):
         @wraps(view)
@@ -18,7 +20,8 @@ def workspace_view(action: Action):
                 raise PermissionDenied
             if not role_can(membership.role, action):
                 raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {action.label}.")
-            return view(request, *args, **kwargs)
+            with audit_context(actor=request.user, ip_address=client_ip(request)):
+                return view(request, *args, **kwargs)
 
         wrapper.workspace_action = action
         return wrapper

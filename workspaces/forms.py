@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import APIKeyScope, Role, Workspace
+from .models import APIKeyScope, AuditAction, AuditObjectType, Role, Workspace
 
 
 class WorkspaceSettingsForm(forms.ModelForm):
@@ -70,3 +70,50 @@ class APIKeyForm(forms.Form):
         initial=APIKeyScope.READ,
         help_text=_("Read only: lists, records and metrics. Read and write: also the bulk sync and every write."),
     )
+
+
+class AuditLogFilterForm(forms.Form):
+    """The Audit log page's filters, read from the URL (a filtered view can be bookmarked and
+    sent). Dates are whole days in the workspace's time zone, both ends included."""
+
+    action = forms.ChoiceField(label=_("What"), required=False)
+    actor = forms.ChoiceField(label=_("Who"), required=False)
+    object_type = forms.ChoiceField(label=_("Object"), required=False)
+    # ISO in the URL and in the browser's date picker, whatever the page's language
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, data, *, members, keys):
+        super().__init__(data)
+        anything = [("", _("Any"))]
+        self.fields["action"].choices = anything + list(AuditAction.choices)
+        self.fields["object_type"].choices = anything + list(AuditObjectType.choices)
+        self.fields["actor"].choices = [
+            *anything,
+            (_("Members"), [(f"user:{m.user_id}", m.user.email) for m in members]),
+            (_("API keys"), [(f"api_key:{k.prefix}", f"{k.name} ({k.prefix})") for k in keys]),
+            ("system", _("System (commands and scheduled tasks)")),
+        ]
+        for name, field in self.fields.items():
+            css = "form-control form-control-sm" if name.startswith("date_") else "form-select form-select-sm"
+            if self.is_bound and name in self.errors:
+                css += " is-invalid"
+            field.widget.attrs["class"] = css
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The last day comes before the first."))
+        return cleaned
+
+    def actor_filter(self) -> tuple[str, str] | None:
+        value = self.cleaned_data.get("actor") or ""
+        if not value:
+            return None
+        kind, _sep, ident = value.partition(":")
+        return kind, ident

@@ -139,3 +139,124 @@ class WorkspaceAPIKey(WorkspaceOwned, AbstractAPIKey):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
         indexes = [models.Index(fields=["workspace", "created"], name="apikey_ws_created")]
+
+
+class AuditAction(models.TextChoices):
+    """What the audit trail records, named ``<object type>.<what happened>``. The column is
+    plain text, not limited to these: the domain events of later features join the same table
+    (issue 12's outbox), and a name an older release no longer knows must still read back."""
+
+    LOGIN = "user.login", _("Logged in")
+    LOGIN_LOCKED = "user.login_locked", _("Login locked after failed attempts")
+    API_KEY_LOCKED = "api_key.locked", _("API key use locked after failed attempts")
+    MEMBER_ADDED = "member.added", _("Member added")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Member's role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
+    API_KEY_CREATED = "api_key.created", _("API key made")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    WEBHOOK_CREATED = "webhook.created", _("Webhook added")
+    WEBHOOK_DELETED = "webhook.deleted", _("Webhook removed")
+    EXPORT_STARTED = "export.started", _("Export started")
+    LEAD_MERGED = "lead.merged", _("Leads merged")
+    LEAD_ERASED = "lead.erased", _("Lead erased")
+    SETTINGS_CHANGED = "workspace.settings_changed", _("Settings changed")
+
+
+class AuditObjectType(models.TextChoices):
+    USER = "user", _("Login")
+    MEMBER = "member", _("Member")
+    API_KEY = "api_key", _("API key")
+    WEBHOOK = "webhook", _("Webhook")
+    EXPORT = "export", _("Export")
+    LEAD = "lead", _("Lead")
+    WORKSPACE = "workspace", _("Workspace")
+
+
+class ActorType(models.TextChoices):
+    USER = "user", _("Person")
+    API_KEY = "api_key", _("API key")
+    SYSTEM = "system", _("System")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The product's code paths cannot change or remove a row once written. (Deleting a whole
+    workspace still takes its trail with it: Django's cascade deletes through the base manager,
+    and a tenant that is gone keeps no log.)"""
+
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only: they cannot be deleted.")
+
+    update_or_create = get_or_create = update
+
+
+class AuditEvent(WorkspaceOwned):
+    """One thing someone (or something) did to a workspace: written by the service that made the
+    change, in the same transaction (``workspaces.audit.audit_record``), and never changed after.
+    Listed on the Audit log page and in the ``audit-events`` change feed.
+
+    Who did it is kept twice: the user or API key (for joins and filters) and ``actor_label``,
+    their email or key name at the time, which stays when the login or key is gone. The payload
+    says what changed; it holds no personal data of leads (an erasure cannot reach into an
+    append-only log)."""
+
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices, default=ActorType.SYSTEM)
+    # No index of its own (indexes lead with the workspace): deleting a login, which only a
+    # superuser can and which the product never does (people are deactivated), scans the table.
+    actor_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    actor_key = models.ForeignKey(
+        WorkspaceAPIKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.CharField(max_length=150, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    # Written by a database trigger (sync.triggers, installed by a migration of sync): the
+    # change feed's order. Declared here rather than through sync.versioning.ChangeTracked so
+    # that this base app imports nothing from the apps above it.
+    sync_version = models.BigIntegerField(default=0, db_default=0, editable=False)
+
+    objects = ScopedManager(workspace="workspace", _manager_class=models.Manager.from_queryset(AppendOnlyQuerySet))
+
+    class Meta:
+        indexes = [
+            # the page: newest first, keyset on (created_at, id), under each filter
+            models.Index(fields=["workspace", "created_at", "id"], name="audit_ws_created"),
+            models.Index(fields=["workspace", "action", "created_at", "id"], name="audit_ws_action"),
+            models.Index(fields=["workspace", "actor_user", "created_at", "id"], name="audit_ws_actor"),
+            models.Index(fields=["workspace", "object_type", "created_at", "id"], name="audit_ws_object"),
+            # the change feed (sync.versioning.version_index)
+            models.Index(fields=["workspace", "sync_version", "id"], name="audit_ws_sync"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label or self.actor_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Audit events are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only: they cannot be deleted.")
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action
+
+    @property
+    def object_type_label(self) -> str:
+        try:
+            return AuditObjectType(self.object_type).label
+        except ValueError:
+            return self.object_type

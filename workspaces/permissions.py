@@ -21,6 +21,7 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_WORKSPACE = "manage_workspace"  # settings: SLA, thresholds, attribution windows
     MANAGE_INTEGRATIONS = "manage_integrations"  # API keys and webhooks
+    VIEW_AUDIT_LOG = "view_audit_log"  # who did what: it names people and their addresses
 
     @property
     def label(self) -> str:
@@ -38,6 +39,7 @@ ACTION_LABELS = {
     Action.MANAGE_MEMBERS: _("manage members"),
     Action.MANAGE_WORKSPACE: _("change workspace settings"),
     Action.MANAGE_INTEGRATIONS: _("manage API keys and webhooks"),
+    Action.VIEW_AUDIT_LOG: _("see the audit log"),
 }
 
 _DATA = frozenset({Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.EXPORT_DATA, Action.MERGE_LEADS})
@@ -50,10 +52,11 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 # API keys act for a system, not a person: a read key reads (and exports: a data warehouse's
-# key); a read-write key syncs every
-# resource, but manages nothing (members, settings, keys and webhooks stay with admins).
+# key), the audit trail included (a warehouse keeps the admins' record of who did what); a
+# read-write key syncs every resource, but manages nothing (members, settings, keys and
+# webhooks stay with admins) and reads no audit trail (a form or automation has no need of it).
 KEY_SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
-    APIKeyScope.READ: frozenset({Action.VIEW_WORKSPACE, Action.EXPORT_DATA}),
+    APIKeyScope.READ: frozenset({Action.VIEW_WORKSPACE, Action.EXPORT_DATA, Action.VIEW_AUDIT_LOG}),
     APIKeyScope.READ_WRITE: frozenset({Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.DELETE_RECORDS, *_DATA}),
 }
 

@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .audit import audit_record
 from .invitations import invitation_send
-from .models import APIKeyScope, Membership, Role, User, Workspace, WorkspaceAPIKey
+from .models import APIKeyScope, AuditAction, AuditObjectType, Membership, Role, User, Workspace, WorkspaceAPIKey
 from .scoping import workspace_scope
 
 
@@ -33,6 +34,7 @@ def membership_add(
     password: str | None = None,
     full_name: str = "",
     reset_password: bool = False,
+    actor=None,
     invite_site_url: str = "",
     invited_by: User | None = None,
 ) -> Membership:
@@ -76,9 +78,26 @@ def membership_add(
     membership, _ = Membership.objects.with_scopes_disabled().update_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
+    if existing is None:
+        _audit_member(workspace, actor, AuditAction.MEMBER_ADDED, user, {"role": role})
+    elif existing.role != role:
+        _audit_member(
+            workspace, actor, AuditAction.MEMBER_ROLE_CHANGED, user, {"changes": {"role": [existing.role, role]}}
+        )
     if invite_site_url and not user.has_usable_password():
         invitation_send(user=user, workspace=workspace, site_url=invite_site_url, invited_by=invited_by)
     return membership
+
+
+def _audit_member(workspace, actor, action, user, payload: dict) -> None:
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        object_type=AuditObjectType.MEMBER,
+        object_id=user.pk,
+        payload={"email": user.email, **payload},
+    )
 
 
 def last_admin_problem(membership: Membership) -> str:
@@ -100,16 +119,17 @@ def _refuse_losing_the_last_admin(workspace: Workspace, membership: Membership) 
 
 
 @transaction.atomic
-def membership_change_role(*, membership: Membership, role: str) -> Membership:
-    return membership_add(workspace=membership.workspace, email=membership.user.email, role=role)
+def membership_change_role(*, membership: Membership, role: str, actor=None) -> Membership:
+    return membership_add(workspace=membership.workspace, email=membership.user.email, role=role, actor=actor)
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor=None) -> None:
     """Take a person out of a workspace; their login and their records' history stay."""
     if membership.role == Role.ADMIN:
         _refuse_losing_the_last_admin(membership.workspace, membership)
     membership.delete()
+    _audit_member(membership.workspace, actor, AuditAction.MEMBER_REMOVED, membership.user, {"role": membership.role})
 
 
 @transaction.atomic
@@ -121,16 +141,79 @@ def api_key_create(*, workspace, name: str, scope: str, actor=None) -> tuple[Wor
     if scope not in APIKeyScope.values:
         raise ValidationError({"scope": f"Unknown scope '{scope}'. Known: read, read_write."})
     key, secret = WorkspaceAPIKey.keys.create_key(workspace=workspace, name=name[:50], scope=scope, created_by=actor)
+    audit_record(
+        workspace=workspace,
+        actor=actor,
+        action=AuditAction.API_KEY_CREATED,
+        object_type=AuditObjectType.API_KEY,
+        object_id=key.prefix,
+        payload={"name": key.name, "scope": key.scope},
+    )
     return key, secret
 
 
 @transaction.atomic
-def api_key_revoke(*, workspace, key: WorkspaceAPIKey) -> WorkspaceAPIKey:
+def api_key_revoke(*, workspace, key: WorkspaceAPIKey, actor=None) -> WorkspaceAPIKey:
     if key.workspace_id != workspace.pk:
         raise ValidationError("No such API key in this workspace.")
-    WorkspaceAPIKey.keys.filter(pk=key.pk).update(revoked=True)
+    revoked = WorkspaceAPIKey.keys.filter(pk=key.pk, revoked=False).update(revoked=True)
     key.revoked = True
+    if revoked:  # revoking a revoked key again changes nothing, and records nothing
+        audit_record(
+            workspace=workspace,
+            actor=actor,
+            action=AuditAction.API_KEY_REVOKED,
+            object_type=AuditObjectType.API_KEY,
+            object_id=key.prefix,
+            payload={"name": key.name, "scope": key.scope},
+        )
     return key
+
+
+# The settings an admin changes on the Settings page (WorkspaceSettingsForm's fields).
+SETTINGS_FIELDS = (
+    "name",
+    "currency",
+    "timezone",
+    "sla_hours",
+    "reassign_when_overdue",
+    "mql_threshold",
+    "mqa_threshold",
+    "attribution_lookback_days",
+    "time_decay_half_life_days",
+    "recompute_interval_minutes",
+    "renewal_lead_days",
+    "engagement_window_days",
+)
+
+
+@transaction.atomic
+def workspace_settings_update(*, workspace: Workspace, values: dict, actor=None) -> Workspace:
+    """Change a workspace's settings; the audit trail records each value changed, before and
+    after (nothing when nothing changed)."""
+    unknown = sorted(set(values) - set(SETTINGS_FIELDS))
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "Not a setting of a workspace."))
+    current = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    changes = {
+        name: [getattr(current, name), value] for name, value in values.items() if getattr(current, name) != value
+    }
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean()
+    if changes:
+        current.save(update_fields=list(changes))
+        audit_record(
+            workspace=current,
+            actor=actor,
+            action=AuditAction.SETTINGS_CHANGED,
+            object_type=AuditObjectType.WORKSPACE,
+            object_id=current.pk,
+            payload={"changes": changes},
+        )
+    for name in SETTINGS_FIELDS:
+        setattr(workspace, name, getattr(current, name))
+    return workspace
 
 
 @transaction.atomic

@@ -12,7 +12,14 @@ from .forms import APIKeyForm, MemberAddForm, MemberRoleForm, WorkspaceSettingsF
 from .models import Membership, WorkspaceAPIKey
 from .permissions import Action
 from .selectors import memberships_for_user
-from .services import api_key_create, api_key_revoke, membership_add, membership_change_role, membership_remove
+from .services import (
+    api_key_create,
+    api_key_revoke,
+    membership_add,
+    membership_change_role,
+    membership_remove,
+    workspace_settings_update,
+)
 from .show_once import secret_keep, secret_take
 
 
@@ -44,6 +51,7 @@ def members(request):
         try:
             membership = membership_add(
                 workspace=request.workspace,
+                actor=request.user,
                 invite_site_url=request.build_absolute_uri("/"),
                 invited_by=request.user,
                 **form.cleaned_data,
@@ -75,7 +83,7 @@ def member_change(request, membership_id: int):
     membership = get_object_or_404(Membership.objects.select_related("user", "workspace"), pk=membership_id)
     try:
         if "remove" in request.POST:
-            membership_remove(membership=membership)
+            membership_remove(membership=membership, actor=request.user)
             messages.success(
                 request,
                 _("%(email)s was removed from %(workspace)s.")
@@ -85,7 +93,9 @@ def member_change(request, membership_id: int):
             form = MemberRoleForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Unknown role '%(role)s'.") % {"role": request.POST.get("role", "")})
-            membership = membership_change_role(membership=membership, role=form.cleaned_data["role"])
+            membership = membership_change_role(
+                membership=membership, role=form.cleaned_data["role"], actor=request.user
+            )
             messages.success(
                 request,
                 _("%(email)s is now %(role)s.")
@@ -100,7 +110,7 @@ def member_change(request, membership_id: int):
 def workspace_settings(request):
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        workspace_settings_update(workspace=request.workspace, values=form.cleaned_data, actor=request.user)
         messages.success(request, _("Settings saved. The next recompute uses them."))
         return redirect("workspace-settings", workspace_slug=request.workspace.slug)
     return render(request, "workspaces/settings.html", {"form": form})
@@ -131,7 +141,7 @@ def api_keys(request):
 @require_POST
 def api_key_revoke_view(request, key_prefix: str):
     key = get_object_or_404(WorkspaceAPIKey.objects.all(), prefix=key_prefix)
-    api_key_revoke(workspace=request.workspace, key=key)
+    api_key_revoke(workspace=request.workspace, key=key, actor=request.user)
     messages.success(
         request,
         _("API key '%(name)s' (%(prefix)s) is revoked; requests with it now get 401.")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sync.csvio import export_csv
 from sync.resources import RESOURCES
+from sync.services import export_start
 from workspaces.models import Workspace
 from workspaces.scoping import workspace_scope
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         workspace = Workspace.objects.filter(slug=options["workspace"]).first()
         if workspace is None:
             raise CommandError(f"No workspace with the slug '{options['workspace']}'.")
+        resource = RESOURCES[options["resource"]]
         with workspace_scope(workspace):
-            for chunk in export_csv(RESOURCES[options["resource"]]):
+            export_start(workspace=workspace, resource=resource.name, via="command")
+            for chunk in export_csv(resource):
                 sys.stdout.write(chunk)
