@@ -117,6 +117,8 @@ class WebhookDelivery(WorkspaceOwned):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "webhook", "event_id"], name="delivery_once_per_event"),

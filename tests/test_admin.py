@@ -214,9 +214,10 @@ def test_owner_choices_are_exactly_the_members_of_the_records_workspace(
     assert type(record).objects.with_scopes_disabled().get(pk=record.pk).owner_id == member.pk
 
 
-def test_the_admin_says_touches(admin_of_acme):
+def test_the_admin_says_touches_and_webhook_deliveries(admin_of_acme):
     index = admin_of_acme.get(reverse("admin:index")).content.decode()
-    assert "Touches" in index and "Touchs" not in index
+    assert "Touches" in index and "Webhook deliveries" in index
+    assert "Touchs" not in index and "deliverys" not in index
 
 
 def _touches(workspace, count: int):
