@@ -46,7 +46,8 @@ class Cursor:
             if since is not None:
                 dt.datetime.fromisoformat(since)  # a str, and an instant
             return cls(version, record_id, tomb_version, tomb_id, since)
-        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        # RecursionError: a cursor of JSON nested a thousand deep
+        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise ValidationError({"cursor": ["Not a cursor this API gave out; start again without one."]}) from None
 
 

@@ -1,6 +1,7 @@
 """Odd input that once answered 500 (issue 9, item 8): each is a clear 4xx, or a refused row of
 an import, and nothing is half-written."""
 
+import base64
 import io
 import json
 
@@ -53,6 +54,13 @@ def test_json_nested_a_thousand_deep_is_400(workspace, api, method, path, body):
     )
     assert response.status_code == 400, response.content[:300]
     assert "nested" in response.json()["detail"]
+
+
+def test_a_cursor_of_json_nested_a_thousand_deep_is_400_naming_cursor(api):
+    cursor = base64.urlsafe_b64encode(NESTED.encode()).decode()
+    response = api.get(f"{API}/leads/", {"cursor": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
 
 
 def test_json_nested_deeper_than_any_record_needs_is_400(api):
