@@ -19,6 +19,8 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from funnel.stages import EventSource
 from workspaces.permissions import BULK
 
@@ -105,10 +107,13 @@ def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
 def _unreadable(error: csv.Error, line: int) -> CSVFormatError:
     if "field limit" in str(error):
         return CSVFormatError(
-            f"Line {line} has a cell over {csv.field_size_limit():,} characters (no column takes more than "
-            "a few hundred); is a quote left open?"
+            gettext(
+                "Line %(line)s has a cell over %(limit)s characters (no column takes more than a few hundred); "
+                "is a quote left open?"
+            )
+            % {"line": line, "limit": f"{csv.field_size_limit():,}"}
         )
-    return CSVFormatError(f"Line {line} cannot be read as CSV: {error}.")
+    return CSVFormatError(gettext("Line %(line)s cannot be read as CSV: %(error)s.") % {"line": line, "error": error})
 
 
 @dataclass
