@@ -3,11 +3,20 @@ import uuid
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from config.celery import app as celery_app
 from workspaces.scoping import workspace_scope
 
 from .factories import MembershipFactory, WorkspaceFactory
+
+# Property-based tests: the "ci" profile (the default, and what .ci/run uses) is derandomized and
+# keeps no example database, so a run is repeatable and no failure depends on an earlier run;
+# tests that need more or fewer examples say so themselves. HYPOTHESIS_PROFILE=dev explores with
+# fresh random examples on a developer's machine.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=25)
+hypothesis_settings.register_profile("dev", deadline=None, max_examples=100)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):
