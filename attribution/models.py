@@ -12,7 +12,7 @@ from .choices import CampaignStatus, CampaignType, TouchType
 
 
 class Channel(WorkspaceOwned):
-    """Where traffic came from. Each workspace starts with DESIGN.md's defaults and may add more."""
+    """Where traffic came from. Each workspace starts with the defaults of docs/design.md and may add more."""
 
     slug = models.SlugField(max_length=50, db_index=False)  # unique with the workspace
     name = models.CharField(max_length=100)

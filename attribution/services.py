@@ -25,7 +25,7 @@ from .models import Campaign, Channel, Touch
 
 
 def channels_create_defaults(*, workspace) -> list[Channel]:
-    """Give a workspace DESIGN.md's default channels (idempotent: existing slugs are kept)."""
+    """Give a workspace the default channels of docs/design.md (idempotent: existing slugs are kept)."""
     existing = set(Channel.objects.values_list("slug", flat=True))
     Channel.objects.bulk_create(
         [Channel(workspace=workspace, slug=slug, name=name) for slug, name in DEFAULT_CHANNELS if slug not in existing]

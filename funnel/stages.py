@@ -1,4 +1,4 @@
-"""The stage identifiers and the transition table of DESIGN.md, held in this one place.
+"""The stage identifiers and the transition table of docs/design.md, held in this one place.
 
 Only ``funnel.services`` moves a lead; it asks ``lead_transition_allowed`` first."""
 
@@ -74,7 +74,7 @@ def _past_unrecorded_stages(origin: str) -> frozenset[str]:
     return frozenset(reached)
 
 
-# The moves a history import may record beyond the table's (DESIGN.md): forward past funnel
+# The moves a history import may record beyond the table's (docs/design.md): forward past funnel
 # stages never recorded, which the funnel then counts as reached at the next stage's time. Never
 # out of a terminal exit, never backward, and a person's first entry is still touched or lead.
 HISTORY_SKIPS: dict[str, frozenset[str]] = {

@@ -298,7 +298,7 @@ def test_a_csv_rejection_without_a_reason_is_a_refused_row(workspace, person):
     assert summary.errors[0]["line"] == 3 and "needs a reason" in summary.errors[0]["errors"]["reason"][0]
 
 
-# --- the engine counts a skipped stage as reached (DESIGN.md) ---------------------------------
+# --- the engine counts a skipped stage as reached (docs/design.md) ---------------------------------
 
 
 def test_the_funnel_counts_the_stages_a_history_skipped_as_reached(workspace, api, person):

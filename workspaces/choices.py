@@ -1,4 +1,4 @@
-"""The identifiers of DESIGN.md's "Names used everywhere", in one place. Code, database values,
+"""The identifiers of docs/design.md's "Identifiers", in one place. Code, database values,
 CSV columns and URLs use these; pages may show the labels."""
 
 from django.db import models

@@ -32,7 +32,7 @@ def workspace_scope(workspace) -> Iterator[None]:
 
 class WorkspaceOwned(models.Model):
     # No single-column index: every model has composite indexes or unique constraints that lead
-    # with the workspace (DESIGN.md), which serve the same lookups.
+    # with the workspace (docs/design.md), which serve the same lookups.
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False)
 
     objects = ScopedManager(workspace="workspace")

@@ -12,7 +12,7 @@ from .scoping import workspace_scope
 
 @transaction.atomic
 def workspace_create(*, slug: str, name: str, currency: str = "USD", timezone: str = "UTC", **settings) -> Workspace:
-    """Create a tenant with DESIGN.md's default channels."""
+    """Create a tenant with the default channels of docs/design.md."""
     from attribution.services import channels_create_defaults
 
     if Workspace.objects.filter(slug=slug).exists():

@@ -53,7 +53,7 @@ class StageTransitionError(ValidationError):
         super().__init__(message, code="illegal_transition")
 
 
-# Ledger rows of these stages name the opportunity they are about (DESIGN.md).
+# Ledger rows of these stages name the opportunity they are about (docs/design.md).
 DEAL_STAGES = frozenset({Stage.OPPORTUNITY, Stage.WON, Stage.LOST, Stage.RENEWED, Stage.CHURNED})
 
 
