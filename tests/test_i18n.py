@@ -70,7 +70,10 @@ def marked_strings() -> dict[tuple[str | None, str], str]:
     for suffix in (".html", ".txt"):
         for path in _sources(suffix):
             if "templates" in path.parts:
-                for key in _extract(templatize(path.read_text(encoding="utf-8"), origin=str(path))):
+                # templatize's output is not Python, only strings among X's: its indentation means
+                # nothing, and Babel's tokenizer would stop at an "unindent" (xgettext does not)
+                code = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+                for key in _extract("\n".join(line.lstrip() for line in code.splitlines())):
                     found.setdefault(key, str(path.relative_to(ROOT)))
     return found
 
