@@ -106,7 +106,9 @@ def export(request, resource: str):
         raise Http404(f"No resource '{resource}'.")
     if not role_can(request.membership.role, definition.read_action):
         role = request.membership.get_role_display()
-        raise PermissionDenied(f"Your role ({role}) may not {definition.read_action.label}.")
+        raise PermissionDenied(
+            gettext("Your role (%(role)s) may not %(action)s.") % {"role": role, "action": definition.read_action.label}
+        )
     export_start(workspace=request.workspace, resource=definition.name, via="browser", actor=request.user)
     # The queryset is made here, in the request's workspace scope: the response streams after
     # the middleware has left it, and a scoped manager refuses to start a query outside one.

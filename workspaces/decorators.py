@@ -1,6 +1,7 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 from .audit import audit_context, client_ip
 from .permissions import Action, role_can
@@ -19,7 +20,10 @@ def workspace_view(action: Action):
             if membership is None:  # pragma: no cover - the middleware guarantees it
                 raise PermissionDenied
             if not role_can(membership.role, action):
-                raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {action.label}.")
+                raise PermissionDenied(
+                    gettext("Your role (%(role)s) may not %(action)s.")
+                    % {"role": membership.get_role_display(), "action": action.label}
+                )
             with audit_context(actor=request.user, ip_address=client_ip(request)):
                 return view(request, *args, **kwargs)
 

@@ -1,0 +1,62 @@
+"""What a Chinese reader meets beyond the pages' own words: the error pages, Django's messages
+that its bundled catalog lacks, refusals of forms and imports, the audit log's details, numbers
+and the pages' titles (issue 10's audit, docs/i18n.md)."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from workspaces.models import Role
+
+from .test_i18n import compiled_catalogs
+
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _catalogs_compiled():
+    compiled_catalogs()
+
+
+@pytest.fixture
+def admin(member_factory, workspace):
+    return member_factory(workspace, role=Role.ADMIN, email="admin@acme.test").user
+
+
+@pytest.fixture
+def rep(member_factory, workspace):
+    return member_factory(workspace, role=Role.SALES_REP, email="rep@acme.test").user
+
+
+# --- error pages ---------------------------------------------------------------------------------
+
+
+def test_a_refused_page_is_chinese_with_the_way_back(client, settings, rep, workspace):
+    settings.DEBUG = False
+    client.force_login(rep)
+    response = client.get(reverse("members", args=[workspace.slug]), **ZH)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "您无权打开此页面" in page
+    assert "您的角色（销售代表）不能管理成员。" in page
+    assert "<title>无权访问 · Acme Inc · Funnel</title>" in page
+    assert f'href="{reverse("home", args=[workspace.slug])}"' in page  # back to the workspace
+    assert '<html lang="zh-hans">' in page
+
+
+def test_a_missing_page_is_chinese_with_the_way_back(client, settings, rep, workspace, other_workspace):
+    settings.DEBUG = False
+    client.force_login(rep)
+    for path in (f"/w/{workspace.slug}/no-such-page/", f"/w/{other_workspace.slug}/", "/no-such-page/"):
+        response = client.get(path, **ZH)
+        assert response.status_code == 404, path
+        page = response.content.decode()
+        assert "页面不存在" in page and "Not Found" not in page, path
+        assert f'href="{reverse("workspace-switch")}?all=1"' in page, path
+
+
+def test_the_server_error_and_bad_request_pages_need_no_context_and_are_chinese():
+    with translation.override("zh-hans"):
+        assert "出错了" in render_to_string("500.html")
+        assert "请求无效" in render_to_string("400.html")
