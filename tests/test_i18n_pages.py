@@ -60,3 +60,49 @@ def test_the_server_error_and_bad_request_pages_need_no_context_and_are_chinese(
     with translation.override("zh-hans"):
         assert "出错了" in render_to_string("500.html")
         assert "请求无效" in render_to_string("400.html")
+
+
+# --- Django's own messages that its zh_Hans catalog lacks ----------------------------------------
+
+TOO_SHORT = "密码太短。密码必须包含至少 8 个字符。"
+
+
+def _set_password_page(client, url: str) -> str:
+    """Django's reset-confirm views answer the token URL by redirecting to a URL without it."""
+    return client.get(url, follow=True, **ZH).redirect_chain[-1][0]
+
+
+def test_a_too_short_password_is_refused_in_chinese_wherever_one_is_set(client, admin, workspace):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from workspaces.invitations import invitation_token_generator
+
+    client.force_login(admin)
+    pages = {}
+    pages["members add"] = client.post(
+        reverse("members", args=[workspace.slug]),
+        {"email": "new@acme.test", "role": Role.MARKETER, "password": "short"},
+        **ZH,
+    )
+    pages["password change"] = client.post(
+        reverse("password_change"),
+        {"old_password": "pw-for-tests-1", "new_password1": "short", "new_password2": "short"},
+        **ZH,
+    )
+    client.logout()
+    uidb64 = urlsafe_base64_encode(force_bytes(admin.pk))
+    for name, generator, url_name in (
+        ("invitation accept", invitation_token_generator, "invitation-accept"),
+        ("reset confirm", default_token_generator, "password-reset-confirm"),
+    ):
+        url = reverse(url_name, args=[uidb64, generator.make_token(admin)])
+        pages[name] = client.post(
+            _set_password_page(client, url), {"new_password1": "short", "new_password2": "short"}, **ZH
+        )
+    for name, response in pages.items():
+        page = response.content.decode()
+        assert response.status_code == 200, name
+        assert TOO_SHORT in page, name
+        assert "too short" not in page, name
