@@ -106,3 +106,22 @@ def test_a_too_short_password_is_refused_in_chinese_wherever_one_is_set(client, 
         assert response.status_code == 200, name
         assert TOO_SHORT in page, name
         assert "too short" not in page, name
+
+
+# --- refusals of forms ---------------------------------------------------------------------------
+
+
+def test_an_unknown_time_zone_is_refused_in_chinese_on_the_settings_page(client, admin, workspace):
+    from workspaces.forms import WorkspaceSettingsForm
+
+    client.force_login(admin)
+    data = {name: getattr(workspace, name) for name in WorkspaceSettingsForm.Meta.fields}
+    data = {name: value for name, value in data.items() if value is not False} | {"timezone": "Mars/Base"}
+    page = client.post(reverse("workspace-settings", args=[workspace.slug]), data, **ZH).content.decode()
+    assert "“Mars/Base”不是已知的时区" in page
+    assert "not a known time zone" not in page
+
+
+def test_a_wrong_password_at_the_login_names_the_email_in_chinese(client, admin):
+    page = client.post(reverse("login"), {"username": admin.email, "password": "wrong"}, **ZH).content.decode()
+    assert "请输入一个正确的邮箱和密码" in page

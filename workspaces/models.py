@@ -37,7 +37,7 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in, by email. What they may do is decided per workspace (Membership)."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(_("email"), unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -57,7 +57,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"'{value}' is not a known time zone (use an IANA name such as Europe/Berlin).")
+        raise ValidationError(
+            _("'%(value)s' is not a known time zone (use an IANA name such as Europe/Berlin)."),
+            code="invalid",
+            params={"value": value},
+        )
 
 
 class Workspace(models.Model):
