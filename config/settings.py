@@ -214,6 +214,8 @@ LANGUAGE_CODE = "en-us"
 # (docs/i18n.md). Catalogs: locale/<lang>/LC_MESSAGES/django.po, compiled by ./run and ./test.
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# counts grouped as amounts are (1,234,567) in Chinese too: config/formats/zh_Hans/formats.py
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -125,3 +125,18 @@ def test_an_unknown_time_zone_is_refused_in_chinese_on_the_settings_page(client,
 def test_a_wrong_password_at_the_login_names_the_email_in_chinese(client, admin):
     page = client.post(reverse("login"), {"username": admin.email, "password": "wrong"}, **ZH).content.decode()
     assert "请输入一个正确的邮箱和密码" in page
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_counts_are_grouped_by_thousands_with_a_comma_as_amounts_are(language):
+    from django.template import Context, Template
+
+    from workspaces.templatetags.funnel_l10n import money
+
+    template = Template('{% load humanize %}{{ n|intcomma }} {{ x|floatformat:"0g" }} {{ n }}')
+    with translation.override(language):
+        assert template.render(Context({"n": 1234567, "x": 1234567.4})) == "1,234,567 1,234,567 1234567"
+        assert money("1234567", "CNY").endswith("1,234,567.00")
