@@ -243,6 +243,24 @@ def test_only_who_works_leads_and_imports_may_write_deals_and_sales_history(prin
             assert allowed == (who in SALES | {"marketer"}), write  # a marketing stage: an import
 
 
+PLANNERS = {"admin", "manager", "marketer", "read_write"}  # who holds MANAGE_CAMPAIGNS (issue 11)
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: f"{p[0]}:{p[1]}")
+def test_only_who_manages_campaigns_may_write_campaigns(principal):
+    """A sales rep edits records but may not create, change, import or delete a campaign."""
+    kind, who = principal
+    granted = ROLE_ACTIONS[who] if kind == "role" else KEY_SCOPE_ACTIONS[who]
+    campaign_writes = [write for write in WRITES if write.resource == "campaigns"]
+    assert {write.kind for write in campaign_writes} == {"create", "update", "bulk", "delete"}
+    for write in campaign_writes:
+        assert Action.MANAGE_CAMPAIGNS in write.needs(), write
+        if write.kind in ("create", "update"):
+            assert (write.needs() <= granted) == (who in PLANNERS), write
+    for kind_of_write in ("create", "update", "bulk", "delete"):
+        assert Action.MANAGE_CAMPAIGNS in write_actions("target_lists", kind_of_write)
+
+
 def test_every_writable_resource_has_its_row_and_every_sales_stage_is_guarded():
     from funnel.stages import EXIT_STAGES, FUNNEL_STAGES
     from sync.resources import RESOURCES

@@ -13,6 +13,7 @@ EXPECTED = {
     Action.EXPORT_DATA: (True, True, True, False),  # a sales rep does not walk off with the list
     Action.MERGE_LEADS: (True, True, True, False),
     Action.DELETE_RECORDS: (True, True, False, False),
+    Action.MANAGE_CAMPAIGNS: (True, True, True, False),  # a rep edits records, not marketing's plans
     Action.MANAGE_MEMBERS: (True, False, False, False),
     Action.MANAGE_WORKSPACE: (True, False, False, False),
     Action.MANAGE_INTEGRATIONS: (True, False, False, False),
@@ -29,6 +30,7 @@ EXPECTED_KEYS = {
     Action.EXPORT_DATA: (True, True),
     Action.MERGE_LEADS: (False, True),
     Action.DELETE_RECORDS: (False, True),
+    Action.MANAGE_CAMPAIGNS: (False, True),  # a marketing tool's key syncs campaigns
     Action.MANAGE_MEMBERS: (False, False),
     Action.MANAGE_WORKSPACE: (False, False),
     Action.MANAGE_INTEGRATIONS: (False, False),

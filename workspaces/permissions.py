@@ -18,6 +18,7 @@ class Action(StrEnum):
     EXPORT_DATA = "export_data"  # every record of a list as one CSV file
     MERGE_LEADS = "merge_leads"
     DELETE_RECORDS = "delete_records"  # delete records; erase a person's personal data
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # create, change and close campaigns; build target lists
     MANAGE_MEMBERS = "manage_members"
     MANAGE_WORKSPACE = "manage_workspace"  # settings: SLA, thresholds, attribution windows
     MANAGE_INTEGRATIONS = "manage_integrations"  # API keys and webhooks
@@ -36,6 +37,7 @@ ACTION_LABELS = {
     Action.EXPORT_DATA: _("export data in bulk"),
     Action.MERGE_LEADS: _("merge leads"),
     Action.DELETE_RECORDS: _("delete records or erase personal data"),
+    Action.MANAGE_CAMPAIGNS: _("manage campaigns and target lists"),
     Action.MANAGE_MEMBERS: _("manage members"),
     Action.MANAGE_WORKSPACE: _("change workspace settings"),
     Action.MANAGE_INTEGRATIONS: _("manage API keys and webhooks"),
@@ -46,8 +48,10 @@ _DATA = frozenset({Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.EXPORT_DATA, 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.MANAGER: frozenset({Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.DELETE_RECORDS, *_DATA}),
-    Role.MARKETER: frozenset({Action.VIEW_WORKSPACE, *_DATA}),
+    Role.MANAGER: frozenset(
+        {Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.DELETE_RECORDS, Action.MANAGE_CAMPAIGNS, *_DATA}
+    ),
+    Role.MARKETER: frozenset({Action.VIEW_WORKSPACE, Action.MANAGE_CAMPAIGNS, *_DATA}),
     Role.SALES_REP: frozenset({Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.EDIT_RECORDS}),
 }
 
@@ -57,17 +61,23 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 # webhooks stay with admins) and reads no audit trail (a form or automation has no need of it).
 KEY_SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     APIKeyScope.READ: frozenset({Action.VIEW_WORKSPACE, Action.EXPORT_DATA, Action.VIEW_AUDIT_LOG}),
-    APIKeyScope.READ_WRITE: frozenset({Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.DELETE_RECORDS, *_DATA}),
+    APIKeyScope.READ_WRITE: frozenset(
+        {Action.VIEW_WORKSPACE, Action.WORK_LEADS, Action.DELETE_RECORDS, Action.MANAGE_CAMPAIGNS, *_DATA}
+    ),
 }
 
 
 # What each resource's writes need, by resource name (as in ``sync.resources``) and kind of write:
 # a single create, a PATCH, a bulk upsert (the bulk API, and the CSV import, which runs as the
 # member who started it) and a delete. Sales' work needs WORK_LEADS whichever door it comes by:
-# every write of a deal opens, moves, wins or loses it. The stage-events and opportunities
-# resources import history, which may skip stages a live move may not: IMPORT_DATA as well.
-# Moves the product makes by its own rules (capture, MQL, handoff) are nobody's write and need
-# neither. Plain data: this base app knows the domain's resources by name only.
+# every write of a deal opens, moves, wins or loses it (or edits it: a deal is sales' work), and
+# a stage event into a sales stage needs it too (RECORD_WRITE_ACTIONS). A bulk write is an
+# import (IMPORT_DATA); a single write of the stage-events and opportunities resources is a
+# live move unless the caller may import history (HISTORY_ACTIONS). Moves the product makes by
+# its own rules (capture, MQL, handoff) are nobody's write and need neither.
+# Marketing's plans (campaigns, target lists) need MANAGE_CAMPAIGNS on every door, so a
+# sales rep, who edits records, does not create or change them. Plain data: this base app knows
+# the domain's resources by name only.
 CREATE, UPDATE, BULK, DELETE = "create", "update", "bulk", "delete"
 _EDIT, _IMPORT, _WORK = Action.EDIT_RECORDS, Action.IMPORT_DATA, Action.WORK_LEADS
 _RECORDS = {
@@ -76,17 +86,29 @@ _RECORDS = {
     BULK: frozenset({_IMPORT}),
     DELETE: frozenset({Action.DELETE_RECORDS}),
 }
+_PLANS = {kind: actions | {Action.MANAGE_CAMPAIGNS} for kind, actions in _RECORDS.items()}
 RESOURCE_WRITE_ACTIONS: dict[str, dict[str, frozenset[Action]]] = {
     "accounts": _RECORDS,
     "leads": _RECORDS,
-    "campaigns": _RECORDS,
+    "campaigns": _PLANS,
+    "target_lists": _PLANS,
     "touches": _RECORDS,
     "opportunities": {
-        CREATE: frozenset({_EDIT, _IMPORT, _WORK}),
-        UPDATE: frozenset({_EDIT, _IMPORT, _WORK}),
+        CREATE: frozenset({_EDIT, _WORK}),
+        UPDATE: frozenset({_EDIT, _WORK}),
         BULK: frozenset({_IMPORT, _WORK}),
     },
-    "stage_events": {CREATE: frozenset({_EDIT, _IMPORT}), BULK: frozenset({_IMPORT})},
+    "stage_events": {CREATE: frozenset({_EDIT}), BULK: frozenset({_IMPORT})},
+}
+
+# A write of these resources is a history import only for a caller holding these actions: the
+# history rules (docs/design.md) take a move forward past stages never recorded and an entry
+# dated before the lead's latest. Anyone else's write (a sales rep's, over the API) is a live
+# move, held to the transition table and appended after the lead's latest entry, as a move in
+# the browser is. Bulk writes and CSV imports need IMPORT_DATA, so they are always history.
+HISTORY_ACTIONS: dict[str, frozenset[Action]] = {
+    "opportunities": frozenset({_IMPORT}),
+    "stage_events": frozenset({_IMPORT}),
 }
 
 # Lead stages whose entry is sales' work: SAL and after, and the exits only sales make.
@@ -112,6 +134,16 @@ def record_write_actions(resource: str, record) -> frozenset[Action]:
     column, values, actions = rule
     value = record.get(column)
     return actions if isinstance(value, str) and value.strip() in values else frozenset()
+
+
+def history_granted(resource: str, granted: frozenset[Action] | None) -> bool | None:
+    """Whether a write of ``resource`` by a caller with ``granted`` follows the history rules;
+    None for a resource with no such rules. ``granted`` None: a system's import (the
+    ``import_csv`` command), which imports history."""
+    needs = HISTORY_ACTIONS.get(resource)
+    if needs is None:
+        return None
+    return granted is None or needs <= granted
 
 
 def ordered(actions) -> tuple[Action, ...]:
