@@ -5,7 +5,13 @@ from rest_framework_api_key.admin import APIKey
 
 from .admin_scoping import ReadOnlyScopedAdmin, ScopedAdminForm, WorkspaceScopedAdmin, admin_workspace_ids
 from .models import Membership, Role, User, Workspace, WorkspaceAPIKey
-from .services import last_admin_problem, membership_change_role
+from .services import (
+    SETTINGS_FIELDS,
+    last_admin_problem,
+    membership_change_role,
+    workspace_create,
+    workspace_settings_update,
+)
 
 # The library's own key model is unused (keys belong to a workspace: WorkspaceAPIKey).
 admin.site.unregister(APIKey)
@@ -35,8 +41,26 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
+    """A workspace's settings, saved through the services as on its Settings page: a change
+    through ``workspace_settings_update`` (the audit trail records it), a new workspace (superusers
+    only) through ``workspace_create`` (its default channels). The slug is its URLs' and stays."""
+
     list_display = ["name", "slug", "currency", "timezone", "created_at"]
     search_fields = ["name", "slug"]
+
+    def get_fields(self, request, obj=None):
+        return ["slug", *SETTINGS_FIELDS] if obj is None else ["slug", *SETTINGS_FIELDS, "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["slug", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in SETTINGS_FIELDS if name in form.cleaned_data}
+        if change:
+            workspace_settings_update(workspace=obj, values=values, actor=request.user)
+            return
+        created = workspace_create(slug=form.cleaned_data["slug"], **values)
+        obj.pk, obj._state.adding = created.pk, False
 
     def get_queryset(self, request):
         ids = admin_workspace_ids(request.user)

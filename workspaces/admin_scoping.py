@@ -12,7 +12,10 @@ from .models import Membership, Role, Workspace
 
 
 def admin_workspace_ids(user) -> list[int] | None:
-    """None means every workspace (superuser)."""
+    """None means every workspace (superuser); someone not logged in (the admin's login page
+    asks too, to list what it offers) has none."""
+    if not user.is_authenticated:
+        return []
     if user.is_superuser:
         return None
     return list(
