@@ -171,13 +171,14 @@ def _reversed(ordering: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name[1:] if name.startswith("-") else f"-{name}" for name in ordering)
 
 
-def keyset_page(queryset: QuerySet, query: ListQuery, *, size: int = PAGE_SIZE) -> Page:
+def keyset_page(queryset: QuerySet, query: ListQuery, *, size: int | None = None) -> Page:
     """The page of ``queryset`` (already filtered) that the query's cursor names, in its sort.
 
     One query: ``size + 1`` rows, the extra one telling whether there is a page beyond. Going
     back (``before``) reads the reversed ordering and turns the rows round. A page reached by
     a cursor always has a way back; a ``before`` page that comes out empty (its rows were
     deleted meanwhile) is the first page instead."""
+    size = size or PAGE_SIZE
     model = queryset.model
     ordering = query.sort.ordering()
     names = [name.lstrip("-") for name in ordering]
@@ -223,8 +224,9 @@ class CappedCount:
         return f"{text}+" if self.capped else text
 
 
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> CappedCount:
+def capped_count(queryset: QuerySet, cap: int | None = None) -> CappedCount:
     """COUNT over a ``LIMIT cap + 1`` subquery: never reads more than cap + 1 rows."""
+    cap = COUNT_CAP if cap is None else cap
     number = queryset.order_by()[: cap + 1].count()
     return CappedCount(min(number, cap), number > cap)
 
