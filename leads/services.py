@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from funnel.moments import check_event_times
 from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
@@ -159,23 +160,40 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
         target = survivor(by_id, pinned.pk) if pinned is not None else by_ext or by_mail
         if pinned is not None:
             if by_ext and by_ext["id"] != target["id"]:
-                errors["external_id"] = [f"external_id '{external_id}' belongs to another lead (#{by_ext['id']})."]
+                errors["external_id"] = [
+                    gettext("external_id '%(external_id)s' belongs to another lead (#%(id)s).")
+                    % {"external_id": external_id, "id": by_ext["id"]}
+                ]
             if by_mail and by_mail["id"] != target["id"]:
-                errors["email"] = [f"{email} belongs to another lead (#{by_mail['id']})."]
+                errors["email"] = [
+                    gettext("%(email)s belongs to another lead (#%(id)s).") % {"email": email, "id": by_mail["id"]}
+                ]
         elif by_ext and by_mail and by_ext["id"] != by_mail["id"]:
             errors["email"] = [
-                f"external_id '{external_id}' names lead #{by_ext['id']} ({by_ext['email'] or 'erased'}) but {email} "
-                f"belongs to lead #{by_mail['id']}; nothing was merged. Merge the two leads or fix the record."
+                gettext(
+                    "external_id '%(external_id)s' names lead #%(id)s (%(its_email)s) but %(email)s belongs to lead "
+                    "#%(other_id)s; nothing was merged. Merge the two leads or fix the record."
+                )
+                % {
+                    "external_id": external_id,
+                    "id": by_ext["id"],
+                    "its_email": by_ext["email"] or gettext("erased"),
+                    "email": email,
+                    "other_id": by_mail["id"],
+                }
             ]
         elif target is not None and target["erased_at"] is not None:
             errors["external_id"] = [
-                f"external_id '{external_id}' names a lead whose personal data was erased on "
-                f"{target['erased_at']:%Y-%m-%d}; it is not created again."
+                gettext(
+                    "external_id '%(external_id)s' names a lead whose personal data was erased on %(date)s; "
+                    "it is not created again."
+                )
+                % {"external_id": external_id, "date": f"{target['erased_at']:%Y-%m-%d}"}
             ]
         elif by_mail and not by_ext and external_id and by_mail["external_id"] not in ("", external_id):
             errors["external_id"] = [
-                f"{email} belongs to lead #{by_mail['id']}, whose external_id is '{by_mail['external_id']}', "
-                f"not '{external_id}'."
+                gettext("%(email)s belongs to lead #%(id)s, whose external_id is '%(its_id)s', not '%(external_id)s'.")
+                % {"email": email, "id": by_mail["id"], "its_id": by_mail["external_id"], "external_id": external_id}
             ]
         values = _resolved(p, accounts, owners, errors)
         # the email or external id of a lead merged into this one: it already leads here, and
@@ -190,7 +208,7 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
             continue
         if target is None:
             if "email" not in values:
-                report.fail(i, {"email": ["An email is required to create a lead."]})
+                report.fail(i, {"email": [gettext("An email is required to create a lead.")]})
                 continue
             creates[i] = _new_lead_row(workspace, values, created_at, now)
             continue
@@ -243,13 +261,15 @@ def _resolved(parsed: Parsed, accounts: dict, owners: dict, errors: dict) -> dic
         if key in accounts:
             values["account_id"] = accounts[key]
         else:
-            errors["account_external_id"] = [f"No account with the external_id '{key}' in this workspace."]
+            errors["account_external_id"] = [
+                gettext("No account with the external_id '%(key)s' in this workspace.") % {"key": key}
+            ]
     if "owner_email" in parsed.values:
         email = parsed.values["owner_email"]
         if email in owners:
             values["owner_id"] = owners[email]
         else:
-            errors["owner_email"] = [f"{email} is not a member of this workspace."]
+            errors["owner_email"] = [gettext("%(email)s is not a member of this workspace.") % {"email": email}]
     return values
 
 
@@ -257,7 +277,9 @@ def _cleared(blanks: set, target: dict, changes: dict) -> dict:
     errors = {}
     for name in blanks:
         if name == "email" or (name == "created_at" and target["captured_at"] is not None):
-            errors[name] = [f"The {name} of a lead cannot be emptied (its ledger keeps it)."]
+            errors[name] = [
+                gettext("The %(column)s of a lead cannot be emptied (its ledger keeps it).") % {"column": name}
+            ]
         elif name == "account_external_id" and target["account_id"] is not None:
             changes["account_id"] = None
         elif name == "owner_email" and target["owner_id"] is not None:

@@ -19,12 +19,13 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from funnel.stages import EventSource
 from workspaces.permissions import BULK
 
 from .bulk import upsert_permitted
+from .forms import RESOURCE_LABELS
 from .interchange import JSON, Spec, to_interchange
 from .resources import Resource
 
@@ -56,7 +57,8 @@ def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise CSVFormatError(
-            f"The file is not UTF-8 text (byte {error.start} cannot be read); save it as CSV UTF-8."
+            gettext("The file is not UTF-8 text (byte %(byte)s cannot be read); save it as CSV UTF-8.")
+            % {"byte": error.start}
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -64,18 +66,32 @@ def read_csv(content: bytes, spec: Spec) -> tuple[list[str], Iterator[dict]]:
     except csv.Error as error:
         raise _unreadable(error, 1) from None
     if not header or not any(cell.strip() for cell in header):
-        raise CSVFormatError(f"The file is empty; its first line should be a header such as: {','.join(spec.names)}")
+        raise CSVFormatError(
+            gettext("The file is empty; its first line should be a header such as: %(header)s")
+            % {"header": ",".join(spec.names)}
+        )
     header = [cell.strip() for cell in header]
     known = set(spec.output_names)
     unknown = [cell for cell in header if cell not in known]
     if unknown:
         raise CSVFormatError(
-            f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(repr(c) for c in unknown)}. "
-            f"The columns of {spec.resource} are: {', '.join(spec.names)}."
+            ngettext(
+                "Unknown column %(columns)s. The columns of %(resource)s are: %(known)s.",
+                "Unknown columns %(columns)s. The columns of %(resource)s are: %(known)s.",
+                len(unknown),
+            )
+            % {
+                "columns": ", ".join(repr(c) for c in unknown),
+                "resource": RESOURCE_LABELS.get(spec.resource, spec.resource),
+                "known": ", ".join(spec.names),
+            }
         )
     repeated = sorted({cell for cell in header if header.count(cell) > 1})
     if repeated:
-        raise CSVFormatError(f"The column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} appear twice.")
+        raise CSVFormatError(
+            ngettext("The column %(columns)s appears twice.", "The columns %(columns)s appear twice.", len(repeated))
+            % {"columns": ", ".join(repeated)}
+        )
 
     text_cells = [i for i, name in enumerate(header) if name in spec.text_names]
 
@@ -166,7 +182,16 @@ def import_rows(
             if i in extra:
                 result = {
                     "status": "error",
-                    "errors": {"non_field_errors": [f"This row has {len(extra[i])} cell(s) more than the header."]},
+                    "errors": {
+                        "non_field_errors": [
+                            ngettext(
+                                "This row has %(count)s cell more than the header.",
+                                "This row has %(count)s cells more than the header.",
+                                len(extra[i]),
+                            )
+                            % {"count": len(extra[i])}
+                        ]
+                    },
                 }
             summary.counts[result["status"]] += 1
             if result["status"] == "error" and len(summary.errors) < KEPT_ERRORS:

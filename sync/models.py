@@ -148,6 +148,9 @@ class ImportJob(WorkspaceOwned):
     counts = models.JSONField(default=dict)
     errors = models.JSONField(default=list, help_text="the refused rows: line, fields and messages (the first 1,000)")
     error = models.TextField(blank=True, help_text="why the whole file could not be read")
+    # The worker writes the refusals in the language of whoever started the job (docs/i18n.md):
+    # a row's messages are made while it is validated, with no request to say whose language.
+    language = models.CharField(max_length=10, blank=True, help_text="the starter's language (empty: English)")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from config.celery import enqueue_on_commit
@@ -21,6 +21,7 @@ from workspaces.permissions import BULK, ROLE_ACTIONS, ordered, write_actions
 from workspaces.selectors import membership_of
 
 from .addresses import post_checked, resolve_checked
+from .bulk import refusal
 from .models import ImportJob, Webhook, WebhookDelivery, WebhookEvent
 
 MAX_ATTEMPTS = 8
@@ -208,7 +209,7 @@ def _import_grant(workspace, actor) -> tuple[frozenset | None, str]:
         return None, ""
     membership = membership_of(actor, workspace.slug)
     if membership is None:
-        return frozenset(), f"{actor.email} (no longer a member)"
+        return frozenset(), gettext("%(email)s (no longer a member)") % {"email": actor.email}
     return ROLE_ACTIONS.get(membership.role, frozenset()), f"{actor.email} ({membership.get_role_display()})"
 
 
@@ -235,7 +236,7 @@ def import_job_create(*, workspace, resource: str, filename: str, content: bytes
     granted, who = _import_grant(workspace, actor)
     missing = [a for a in ordered(write_actions(resource, BULK)) if granted is not None and a not in granted]
     if missing:  # every row would be refused: say so now
-        raise ValidationError({"resource": f"{who} may not {missing[0].label} (permission {missing[0].value})."})
+        raise ValidationError({"resource": refusal(who, missing[0])})
     job = ImportJob.objects.create(
         workspace=workspace,
         resource=resource,
@@ -243,6 +244,7 @@ def import_job_create(*, workspace, resource: str, filename: str, content: bytes
         content=content,
         rows_total=total,
         created_by=actor,
+        language=translation.get_language() or "",
     )
     from .tasks import run_import_job
 
@@ -297,7 +299,7 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            error=f"The import stopped: {type(error).__name__}: {error}"[:2000],
+            error=(gettext("The import stopped: %(error)s") % {"error": f"{type(error).__name__}: {error}"})[:2000],
             finished_at=timezone.now(),
         )
         raise

@@ -4,7 +4,8 @@ import datetime as dt
 import logging
 
 from celery import shared_task
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from config.celery import enqueue
 from workspaces.scoping import scopes_disabled, workspace_scope
@@ -54,7 +55,9 @@ def run_import_job(job_id: int) -> str:
         job = ImportJob.objects.select_related("workspace", "created_by").filter(pk=job_id).first()
     if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return "nothing to do"
-    with workspace_scope(job.workspace), timezone.override(job.workspace.timezone):
+    # the refusals in the starter's language, as the request that started it would have said them
+    language = job.language or settings.LANGUAGE_CODE
+    with workspace_scope(job.workspace), timezone.override(job.workspace.timezone), translation.override(language):
         job = import_job_run(job=job)
     return job.status
 

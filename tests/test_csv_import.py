@@ -79,7 +79,7 @@ def test_a_clean_file_exits_0(workspace, tmp_path):
     [
         (b"", "The file is empty"),
         (b"mail,name\na@b.com,A\n", "Unknown columns 'mail', 'name'"),
-        (b"email,email\na@b.com,c@d.com\n", "email appear twice"),
+        (b"email,email\na@b.com,c@d.com\n", "The column email appears twice."),
         ("email\nzoë@example.com\n".encode("latin-1"), "not UTF-8"),
     ],
 )
@@ -92,7 +92,7 @@ def test_a_file_that_cannot_be_read_is_refused_with_what_is_wrong(content, messa
 def test_a_row_with_more_cells_than_the_header_is_refused_alone(workspace, tmp_path):
     code, out, _ = run_import(workspace, "accounts", "external_id,name\na-1,Acme\na-2,Beta,extra\n", tmp_path)
     assert code == 1
-    assert "line 3: non_field_errors: This row has 1 cell(s) more than the header." in out
+    assert "line 3: non_field_errors: This row has 1 cell more than the header." in out
     with workspace_scope(workspace):
         assert list(Account.objects.values_list("external_id", flat=True)) == ["a-1"]
 

@@ -2,6 +2,8 @@
 that its bundled catalog lacks, refusals of forms and imports, the audit log's details, numbers
 and the pages' titles (issue 10's audit, docs/i18n.md)."""
 
+import html
+
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -140,3 +142,62 @@ def test_counts_are_grouped_by_thousands_with_a_comma_as_amounts_are(language):
     with translation.override(language):
         assert template.render(Context({"n": 1234567, "x": 1234567.4})) == "1,234,567 1,234,567 1234567"
         assert money("1234567", "CNY").endswith("1,234,567.00")
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+def _upload(client, workspace, content: bytes, name="leads.csv", follow=True):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("data", args=[workspace.slug]),
+        {"resource": "leads", "file": SimpleUploadedFile(name, content, content_type="text/csv")},
+        follow=follow,
+        **ZH,
+    )
+
+
+def test_a_refused_file_is_told_in_chinese_on_the_import_page(client, admin, workspace):
+    client.force_login(admin)
+    for content, text in (
+        (b"mail,name\na@b.com,A\n", "未知的列 'mail', 'name'。线索的列为：external_id,"),
+        (b"\xff\xfe\x00bad", "该文件不是 UTF-8 文本"),
+        (b"email,email\na@b.com,c@d.com\n", "列 email 出现了两次。"),
+    ):
+        page = html.unescape(_upload(client, workspace, content).content.decode())
+        assert text in page, text
+
+
+def test_refused_rows_are_told_in_the_language_of_whoever_started_the_import(
+    client, admin, workspace, django_capture_on_commit_callbacks
+):
+    """The rows are checked by a worker with no request: it speaks the starter's language."""
+    client.force_login(admin)
+    content = b"external_id,email\nA-1,not-an-email\nA-2,\nA-3,ok@acme.test,extra\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        job_page = _upload(client, workspace, content, follow=False)["Location"]
+    page = html.unescape(client.get(job_page, **ZH).content.decode())
+    assert "“not-an-email”不是有效的邮箱地址。" in page
+    assert "创建线索需要邮箱。" in page
+    assert "此行比表头多 1 个单元格。" in page
+    assert "not a valid email" not in page and "is required" not in page
+
+
+def test_the_api_door_still_refuses_rows_in_english(admin, workspace, django_capture_on_commit_callbacks):
+    from sync.models import ImportJob
+    from sync.services import import_job_create
+    from workspaces.scoping import workspace_scope
+
+    with workspace_scope(workspace), translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        job = import_job_create(
+            workspace=workspace,
+            resource="leads",
+            filename="x.csv",
+            content=b"external_id,email\nA-1,bad\n",
+            actor=admin,
+        )
+    with workspace_scope(workspace):
+        job = ImportJob.objects.get(pk=job.pk)
+    assert job.language == "en"
+    assert job.errors[0]["errors"]["email"] == ["'bad' is not a valid email address."]
