@@ -14,8 +14,19 @@ class ChannelAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(WorkspaceScopedAdmin):
-    list_display = ["name", "channel", "type", "status", "start_date", "end_date", "budget", "actual_cost", "workspace"]
-    list_filter = ["type", "status"]
+    # no status column: it follows the dates in each workspace's time zone (the campaign pages show it)
+    list_display = [
+        "name",
+        "channel",
+        "type",
+        "start_date",
+        "end_date",
+        "closed_at",
+        "budget",
+        "actual_cost",
+        "workspace",
+    ]
+    list_filter = ["type"]
     search_fields = ["name", "external_id", "utm_campaign"]
     list_select_related = ["workspace", "channel"]
     readonly_fields = ["workspace", "created_at", "updated_at"]  # as for accounts and leads: kept by the product

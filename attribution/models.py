@@ -8,7 +8,7 @@ from funnel.moments import validate_plan_date
 from sync.versioning import ChangeTracked, version_index
 from workspaces.scoping import WorkspaceOwned
 
-from .choices import CampaignStatus, CampaignType, TouchType
+from .choices import CampaignType, TouchType
 
 
 class Channel(WorkspaceOwned):
@@ -26,12 +26,17 @@ class Channel(WorkspaceOwned):
 
 
 class Campaign(WorkspaceOwned, ChangeTracked):
-    """A marketing action (the scene of a touch). Amounts are in the workspace's currency."""
+    """A marketing action (the scene of a touch). Amounts are in the workspace's currency.
+
+    Its status is not stored: it follows the dates in the workspace's time zone (planned before
+    the start, active until the end, closed after it) unless a marketer closed it early
+    (``closed_at``). ``attribution.selectors`` computes it on every read (the ``status`` of
+    ``campaigns_with_status``), so the pages, the API, its filter and the exports never show a
+    stale one; ``campaign_status`` is the same rule in Python."""
 
     name = models.CharField(max_length=255)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="campaigns", db_index=False)
     type = models.CharField(max_length=20, choices=CampaignType.choices)
-    status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.PLANNED)
     start_date = models.DateField(validators=[validate_plan_date])
     end_date = models.DateField(null=True, blank=True, validators=[validate_plan_date])
     budget = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -51,6 +56,7 @@ class Campaign(WorkspaceOwned, ChangeTracked):
         db_index=False,
     )
     external_id = models.CharField(max_length=255, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)  # closed early by a marketer (campaign_close)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

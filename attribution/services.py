@@ -1,8 +1,10 @@
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from funnel.moments import check_event_times
 from funnel.stages import EventSource, Stage
@@ -19,7 +21,7 @@ from sync.bulk import (
 from sync.interchange import Parsed, values_equal
 from workspaces.scoping import ensure_same_workspace
 
-from .choices import DEFAULT_CHANNELS, CampaignStatus, TouchType
+from .choices import DEFAULT_CHANNELS, TouchType
 from .interchange import CAMPAIGNS, TOUCHES
 from .models import Campaign, Channel, Touch
 
@@ -73,9 +75,12 @@ def touches_after_recording(*, workspace, recorded: dict[int, dt.datetime | None
     """The product's rules after touches were recorded, whoever recorded them: a touch older
     than anything known of its person is their entry into ``touched``; the leads are rescored
     (and may become MQLs and be handed off). ``recorded``: per lead touched, the earliest time
-    among its touches just written (None: only moved away from it)."""
+    among its touches just written (None: only moved away from it). Each lead's first touch
+    (the lead list's filters) is kept up to date."""
+    from leads.first_touch import leads_first_touch_refresh
     from leads.services import leads_rescore
 
+    leads_first_touch_refresh(workspace=workspace, lead_ids=set(recorded))
     _backdate_first_touches(workspace, {k: v for k, v in recorded.items() if v is not None}, source, actor)
     _capture_on_form_fill(workspace, set(recorded), actor)
     leads_rescore(workspace=workspace, lead_ids=set(recorded), source=source)
@@ -127,14 +132,6 @@ def _campaign_check(target: dict | None, values: dict, errors: dict) -> None:
         errors["end_date"] = [f"The end date ({end}) is before the start date ({start})."]
 
 
-def campaign_status(start: dt.date, end: dt.date | None, today: dt.date) -> str:
-    if start > today:
-        return CampaignStatus.PLANNED
-    if end is not None and end < today:
-        return CampaignStatus.CLOSED
-    return CampaignStatus.ACTIVE
-
-
 def _new_campaign(workspace, values: dict, now) -> dict:
     row = {
         "workspace_id": workspace.pk,
@@ -149,9 +146,8 @@ def _new_campaign(workspace, values: dict, now) -> dict:
         "target_list_id": None,
     }
     row |= values
-    today = timezone.localdate(now)
     return row | {
-        "status": campaign_status(row["start_date"], row["end_date"], today),
+        "closed_at": None,
         "created_at": now,
         "updated_at": now,
         "sync_version": 0,
@@ -190,6 +186,117 @@ def campaigns_upsert(*, workspace, records: list, pinned=None, clear_blanks=Fals
     return CAMPAIGN_UPSERT.run(
         workspace=workspace, records=records, pinned=pinned, clear_blanks=clear_blanks, require_key=require_key
     )
+
+
+# The fields a person sets on a campaign in the browser (every field of the model but the
+# workspace's bookkeeping); ``campaign_create`` and ``campaign_update`` take them by name.
+CAMPAIGN_FIELDS = (
+    "name",
+    "channel",
+    "type",
+    "start_date",
+    "end_date",
+    "budget",
+    "actual_cost",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "owner",
+    "target_list",
+    "external_id",
+)
+
+
+def _campaign_check_references(workspace, campaign: Campaign) -> None:
+    """The channel and target list are the workspace's; the owner is one of its members."""
+    from django.core.exceptions import ValidationError
+
+    from workspaces.models import Membership
+
+    ensure_same_workspace(workspace, channel=campaign.channel, target_list=campaign.target_list)
+    if campaign.owner_id is not None and not Membership.objects.filter(user_id=campaign.owner_id).exists():
+        raise ValidationError({"owner": gettext("The owner must be a member of this workspace.")})
+
+
+def _campaign_save(workspace, campaign: Campaign) -> Campaign:
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError
+
+    _campaign_check_references(workspace, campaign)
+    campaign.full_clean(exclude=["workspace", "channel", "owner", "target_list"])
+    try:
+        with transaction.atomic():
+            campaign.save()
+    except IntegrityError:  # a concurrent write took the external id between the check and the save
+        raise ValidationError(
+            {"external_id": gettext("A campaign with this external id already exists in this workspace.")}
+        ) from None
+    return campaign
+
+
+@transaction.atomic
+def campaign_create(*, workspace, actor=None, **values) -> Campaign:
+    """Create one campaign with any of ``CAMPAIGN_FIELDS`` (the browser's form). Its status
+    follows its dates (``attribution.selectors.campaign_status``)."""
+    unknown = set(values) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise TypeError(f"campaign_create() got unknown fields: {', '.join(sorted(unknown))}")
+    now = timezone.now()
+    campaign = Campaign(workspace=workspace, created_at=now, updated_at=now)
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    return _campaign_save(workspace, campaign)
+
+
+@transaction.atomic
+def campaign_update(*, workspace, campaign: Campaign, actor=None, **values) -> Campaign:
+    """Change any of ``CAMPAIGN_FIELDS`` of a campaign. Unchanged values write nothing (a form
+    sent twice changes nothing the second time, and the change feed shows no false change)."""
+    unknown = set(values) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise TypeError(f"campaign_update() got unknown fields: {', '.join(sorted(unknown))}")
+    ensure_same_workspace(workspace, campaign=campaign)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    changed = False
+    for name, value in values.items():
+        attribute = f"{name}_id" if name in ("channel", "owner", "target_list") else name
+        new = getattr(value, "pk", value) if attribute.endswith("_id") else value
+        if getattr(campaign, attribute) != new:
+            setattr(campaign, name, value)
+            changed = True
+    if not changed:
+        return campaign
+    campaign.updated_at = timezone.now()
+    return _campaign_save(workspace, campaign)
+
+
+@transaction.atomic
+def campaign_close(*, workspace, campaign: Campaign, actor=None, at=None) -> tuple[Campaign, bool]:
+    """Close a campaign before its dates would: from now on its status is ``closed`` whatever
+    its end date. A campaign already closed (by a marketer or by its dates) is left as it is.
+    Returns the campaign and whether this call closed it."""
+    ensure_same_workspace(workspace, campaign=campaign)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    now = at or timezone.now()
+    today = timezone.localtime(now, ZoneInfo(workspace.timezone)).date()
+    if campaign.closed_at is not None or (campaign.end_date is not None and campaign.end_date < today):
+        return campaign, False
+    campaign.closed_at = now
+    campaign.updated_at = now
+    campaign.save(update_fields=["closed_at", "updated_at"])
+    return campaign, True
+
+
+@transaction.atomic
+def campaign_reopen(*, workspace, campaign: Campaign, actor=None) -> Campaign:
+    """Undo an early close: the status follows the dates again."""
+    ensure_same_workspace(workspace, campaign=campaign)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.closed_at is not None:
+        campaign.closed_at = None
+        campaign.updated_at = timezone.now()
+        campaign.save(update_fields=["closed_at", "updated_at"])
+    return campaign
 
 
 @transaction.atomic

@@ -872,15 +872,88 @@ def _prorated_cost(campaign: dict, filters: Filters, as_of: dt.date) -> float:
     return campaign["cost"] * ((last - first).days + 1) / ((end - start).days + 1)
 
 
+# What ``campaign_report`` adds for one campaign, read live from the tables (not the snapshot).
+REACH_COLUMNS = (
+    "touches",
+    "people_reached",
+    "leads_influenced",
+    "handed_off",
+    "rejected",
+    "rejected_share",
+    "rejected_by_reason",
+)
+
+
+def campaign_reach(workspace, campaign_id: int, *, filters: Filters = Filters()) -> dict:  # noqa: B008 - frozen
+    """One campaign's reach, read live from the tables in four set-based queries (each served
+    by an index that leads with the workspace): its touches, the people they reached, the leads
+    it influenced (people with any touch of it who were captured as leads), and of the leads it
+    sourced (first touch in it) that were handed off to sales (entered MQL), how many sales
+    rejected, in all and by reason (a lead rejected twice counts once in all, once per reason).
+    A period counts the touches and handoffs inside it."""
+    from django.db.models import Count, Exists, OuterRef, Q
+
+    from attribution.models import Touch
+
+    from .models import StageEvent
+
+    period = filters.period(workspace.timezone)
+
+    def within(field: str) -> Q:
+        condition = Q()
+        if period.start is not None:
+            condition &= Q(**{f"{field}__gte": dt.datetime.fromtimestamp(period.start / 1000, dt.UTC)})
+        if period.end is not None:
+            condition &= Q(**{f"{field}__lt": dt.datetime.fromtimestamp(period.end / 1000, dt.UTC)})
+        return condition
+
+    touches = Touch.objects.filter(Q(campaign_id=campaign_id) & within("occurred_at"))
+    reach = touches.aggregate(
+        touches=Count("id"),
+        people_reached=Count("lead_id", distinct=True),
+        leads_influenced=Count("lead_id", distinct=True, filter=Q(lead__captured_at__isnull=False)),
+    )
+    earlier = Touch.objects.filter(lead_id=OuterRef("lead_id")).filter(
+        Q(occurred_at__lt=OuterRef("occurred_at")) | Q(occurred_at=OuterRef("occurred_at"), id__lt=OuterRef("id"))
+    )
+    sourced = Touch.objects.filter(campaign_id=campaign_id).exclude(Exists(earlier)).values("lead_id")
+    handed_off = (
+        StageEvent.objects.filter(Q(lead_id__in=sourced, stage="mql") & within("entered_at"))
+        .values("lead_id")
+        .distinct()
+    )
+    handed = handed_off.count()
+    rejections = StageEvent.objects.filter(lead_id__in=handed_off, stage="rejected")
+    rejected = rejections.values("lead_id").distinct().count()
+    by_reason = dict(
+        rejections.order_by().values_list("reason").annotate(leads=Count("lead_id", distinct=True)).order_by("reason")
+    )
+    return reach | {
+        "handed_off": handed,
+        "rejected": rejected,
+        "rejected_share": rejected / handed if handed else None,
+        "rejected_by_reason": {
+            reason or "other": {"leads": leads, "share": leads / handed} for reason, leads in by_reason.items()
+        },
+    }
+
+
 def campaign_report(
     workspace,
     *,
     model: str = "w_shaped",
     filters: Filters = Filters(),  # noqa: B008 - frozen
+    campaign_id: int | None = None,
 ) -> dict:
     """Per campaign: cost, leads and MQLs (first touch), pipeline and revenue credited by
     ``model``, sourced (first-touch) and influenced (any candidate touch) pipeline, cost per
-    lead, cost per opportunity and ROI = (attributed revenue - cost) / cost."""
+    lead, cost per opportunity and ROI = (attributed revenue - cost) / cost, from the newest
+    snapshot (``computed_at`` says when it was taken).
+
+    With ``campaign_id``: that campaign's row only (none when the campaign is newer than the
+    snapshot), and ``reach`` (``campaign_reach``: touches, people reached, leads influenced and
+    the rejections of its handed-off leads by reason), read live. The table of every campaign
+    keeps to the snapshot, so its cost stays that of a few vector operations."""
     if model not in CREDIT_MODELS or model in ("influenced", "markov"):
         raise ReportError("The campaign table needs a campaign-level model: " + ", ".join(CREDIT_MODELS[:6]) + ".")
     snapshot = snapshot_for(workspace)
@@ -937,10 +1010,14 @@ def campaign_report(
             "roi": (revenue[i] - cost) / cost if cost else None,
         }
         for i, (campaign, cost) in enumerate(zip(campaigns, costs, strict=True))
+        if campaign_id is None or campaign["id"] == campaign_id
     ]
-    return {
+    report = {
         "computed_at": snapshot.finished_at.isoformat(),
         "snapshot": snapshot.pk,
         "filters": filters.as_dict() | {"model": model},
         "rows": rows,
     }
+    if campaign_id is not None:
+        report["reach"] = campaign_reach(workspace, campaign_id, filters=filters)
+    return report

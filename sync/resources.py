@@ -13,6 +13,7 @@ from accounts.models import Account
 from accounts.services import account_delete, accounts_upsert
 from attribution.interchange import CAMPAIGN_VALUES, CAMPAIGNS, TOUCH_VALUES, TOUCHES
 from attribution.models import Campaign, Touch
+from attribution.selectors import scoped_campaigns
 from attribution.services import campaign_delete, campaigns_upsert, touches_upsert
 from funnel.interchange import (
     CONTRACT_VALUES,
@@ -87,7 +88,7 @@ RESOURCES: dict[str, Resource] = {
             CAMPAIGNS,
             Campaign,
             CAMPAIGN_VALUES,
-            lambda: Campaign.objects.all(),
+            scoped_campaigns,  # with the status their dates give today
             campaigns_upsert,
             lambda *, workspace, record, actor=None: campaign_delete(workspace=workspace, campaign=record),
             "campaign",

@@ -50,6 +50,12 @@ def page_url(pattern, workspace, membership):
             kwargs["job_id"] = job.pk
         if "<slug:resource>" in route:
             kwargs["resource"] = "leads"
+        if "<int:pk>" in route and pattern.name.startswith("campaign"):
+            from attribution.models import Campaign
+
+            from .factories import CampaignFactory
+
+            kwargs["pk"] = (Campaign.objects.first() or CampaignFactory(workspace=workspace)).pk
     return reverse(pattern.name, kwargs=kwargs)
 
 

@@ -180,7 +180,6 @@ def demo_load(
                 name=c["name"],
                 channel_id=channel[c["channel"].to_numpy()],
                 type=c["type"],
-                status=c["status"],
                 start_date=days_to_dates(c["start_date"].to_numpy()),
                 end_date=days_to_dates(c["end_date"].to_numpy()),
                 budget=_money(c["budget"]),

@@ -229,7 +229,6 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
                 "name": c["name"],
                 "channel_id": channel[c["channel"].to_numpy()],
                 "type": c["type"],
-                "status": c["status"],
                 "start_date": pd.Series(c["start_date"]).dt.strftime("%Y-%m-%d"),
                 "end_date": pd.Series(c["end_date"]).dt.strftime("%Y-%m-%d"),
                 "budget": c["budget"].round(2),
@@ -244,7 +243,7 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
                 "updated_at": _times(np.full(len(c), now)),
             }
         )
-        text = ["name", "type", "status", "utm_source", "utm_medium", "utm_campaign", "external_id"]
+        text = ["name", "type", "utm_source", "utm_medium", "utm_campaign", "external_id"]
         timed("campaigns", len(c), lambda: csv_copy(cursor, "attribution_campaign", campaign_frame, text))
         p = shape.leads
         lead_id = base[Lead] + np.arange(len(p), dtype=np.int64)
