@@ -285,4 +285,4 @@ def test_a_services_refusal_is_told_on_the_page_in_the_readers_language(client, 
     with workspace_scope(workspace):
         own = Membership.objects.get(user=member)
     page = client.post(reverse("member-change", args=[workspace.slug, own.pk]), {"role": "marketer"}, follow=True)
-    assert "是 Acme Inc 的最后一位管理员" in page.content.decode()
+    assert "是Acme Inc的最后一位管理员" in page.content.decode()

@@ -201,3 +201,32 @@ def test_the_api_door_still_refuses_rows_in_english(admin, workspace, django_cap
         job = ImportJob.objects.get(pk=job.pk)
     assert job.language == "en"
     assert job.errors[0]["errors"]["email"] == ["'bad' is not a valid email address."]
+
+
+# --- wording -------------------------------------------------------------------------------------
+
+
+def test_names_sit_in_chinese_sentences_without_spaces_and_merges_transfer():
+    values = {"merged": "张伟", "survivor": "李娜", "touches": 6, "events": 2, "opportunities": 1}
+    values |= {"email": "a@x.cn", "workspace": "演示公司"}
+    with translation.override("zh-hans"):
+        merged = translation.gettext(
+            "%(merged)s is merged into %(survivor)s: %(touches)s touches, %(events)s stage events and "
+            "%(opportunities)s opportunities moved."
+        )
+        last_admin = translation.gettext("%(email)s is the last admin of %(workspace)s; make someone else admin first.")
+    assert (merged % values).startswith("张伟已合并到李娜：转移了 6 个触点")
+    assert "是演示公司的最后一位管理员" in last_admin % values
+
+
+def test_a_webhook_shows_its_events_by_their_label_and_an_import_its_records_in_lower_case(client, admin, workspace):
+    from sync.services import webhook_create
+    from workspaces.scoping import workspace_scope
+
+    with workspace_scope(workspace):
+        webhook_create(workspace=workspace, url="https://hooks.example.com/in", events=["lead.handed_off"])
+    client.force_login(admin)
+    page = client.get(reverse("webhooks", args=[workspace.slug]), **ZH).content.decode()
+    assert '线索移交销售 <code class="small" translate="no">lead.handed_off</code>' in page
+    page = client.get(reverse("webhooks", args=[workspace.slug]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Lead handed off to sales" in page
