@@ -18,6 +18,7 @@ SWEEPS = (
     "sync.tasks.enqueue_waiting_imports",
     "sync.tasks.deliver_due_webhooks",
     "funnel.tasks.recompute_due_workspaces",
+    "leads.tasks.enqueue_waiting_rescores",
 )
 
 

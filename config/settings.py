@@ -312,6 +312,10 @@ CELERY_BEAT_SCHEDULE = {
     # runs these sweeps when it starts (config/celery.py).
     "enqueue-waiting-imports": {"task": "sync.tasks.enqueue_waiting_imports", "schedule": 60},
     "purge-old-idempotency-records": {"task": "sync.tasks.purge_idempotency_records", "schedule": 6 * 60 * 60},
+    # Rescore jobs whose message was lost; and every workspace's scores once a day, as touches
+    # age (a half-life lowers them) and leave the engagement window.
+    "enqueue-waiting-rescores": {"task": "leads.tasks.enqueue_waiting_rescores", "schedule": 60},
+    "rescore-every-workspace": {"task": "leads.tasks.rescore_every_workspace", "schedule": 24 * 60 * 60},
     "purge-expired-sessions": {
         "task": "workspaces.tasks.purge_expired_sessions",
         "schedule": 6 * 60 * 60,

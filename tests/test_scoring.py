@@ -10,19 +10,11 @@ from accounts.services import account_create
 from attribution.models import Channel
 from attribution.services import touch_record
 from funnel.models import StageEvent
-from leads.scoring import lead_score
 from leads.services import leads_rescore
 from sync.models import Webhook, WebhookDelivery
 from workspaces.models import Role
 
 from .factories import LeadFactory
-
-
-def test_the_score_is_fit_plus_engagement_capped_at_100():
-    assert lead_score("", {}) == 0
-    assert lead_score("executive", {"meeting": 1, "web_visit": 3}) == 15 + 25 + 6
-    assert lead_score("director", {"event_attended": 10}) == 100
-    assert lead_score("unknown", {"not_a_type": 5}) == 0
 
 
 @pytest.fixture

@@ -164,6 +164,7 @@ class AuditAction(models.TextChoices):
     LEAD_MERGED = "lead.merged", _("Leads merged")
     LEAD_ERASED = "lead.erased", _("Lead erased")
     SETTINGS_CHANGED = "workspace.settings_changed", _("Settings changed")
+    SCORING_CHANGED = "scoring.changed", _("Scoring rules changed")
 
 
 class AuditObjectType(models.TextChoices):

@@ -8,11 +8,13 @@ from .audit import audit_record
 from .invitations import invitation_send
 from .models import APIKeyScope, AuditAction, AuditObjectType, Membership, Role, User, Workspace, WorkspaceAPIKey
 from .scoping import workspace_scope
+from .signals import workspace_created
 
 
 @transaction.atomic
 def workspace_create(*, slug: str, name: str, currency: str = "USD", timezone: str = "UTC", **settings) -> Workspace:
-    """Create a tenant with the default channels of docs/design.md."""
+    """Create a tenant with the default channels of docs/design.md; the domain apps give it their
+    own defaults on ``workspace_created`` (the scoring rules: ``leads.apps``)."""
     from attribution.services import channels_create_defaults
 
     if Workspace.objects.filter(slug=slug).exists():
@@ -22,6 +24,7 @@ def workspace_create(*, slug: str, name: str, currency: str = "USD", timezone: s
     workspace.save()
     with workspace_scope(workspace):
         channels_create_defaults(workspace=workspace)
+        workspace_created.send(sender=Workspace, workspace=workspace)
     return workspace
 
 
