@@ -230,3 +230,27 @@ def test_a_webhook_shows_its_events_by_their_label_and_an_import_its_records_in_
     assert '线索移交销售 <code class="small" translate="no">lead.handed_off</code>' in page
     page = client.get(reverse("webhooks", args=[workspace.slug]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Lead handed off to sales" in page
+
+
+# --- titles --------------------------------------------------------------------------------------
+
+
+def test_every_workspace_page_has_its_own_translated_title(client, admin, workspace):
+    import re
+
+    workspace.name = "演示公司"
+    workspace.save()
+    client.force_login(admin)
+    expected = {
+        "home": "首页",
+        "members": "成员",
+        "workspace-settings": "设置",
+        "api-keys": "API 密钥",
+        "webhooks": "Webhook",
+        "data": "导入与导出",
+        "lead-merge": "合并线索",
+        "audit-log": "审计日志",
+    }
+    for name, title in expected.items():
+        page = client.get(reverse(name, args=[workspace.slug]), **ZH).content.decode()
+        assert re.search(r"<title>(.*?)</title>", page).group(1) == f"{title} · 演示公司 · Funnel", name
