@@ -1,9 +1,11 @@
 import re
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from funnel.stages import Stage
 from sync.versioning import ChangeTracked, version_index
@@ -107,3 +109,72 @@ class LeadMerge(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.loser_email or self.loser_id} into {self.survivor_id}"
+
+
+class ScoringRule(WorkspaceOwned):
+    """One rule of the workspace's lead score (``leads.scoring`` has the maths): points for a fit
+    (the lead's seniority; its account's segment, industry, employee range or country) or for
+    each touch of a type in the engagement window, decayed by ``half_life_days`` when set.
+    Edited on the scoring page (``leads.scoring_services.scoring_rules_save``)."""
+
+    class Kind(models.TextChoices):
+        SENIORITY = "seniority", _("Seniority")
+        SEGMENT = "segment", _("Segment")
+        INDUSTRY = "industry", _("Industry")
+        EMPLOYEES = "employees", _("Employees")
+        COUNTRY = "country", _("Country")
+        TOUCH = "touch", _("Touch")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # the seniority, segment, industry, country code or touch type; empty for an employee range
+    value = models.CharField(max_length=100, blank=True)
+    min_employees = models.PositiveIntegerField(null=True, blank=True)
+    max_employees = models.PositiveIntegerField(null=True, blank=True)
+    points = models.IntegerField(validators=[MinValueValidator(-100), MaxValueValidator(100)])
+    half_life_days = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["kind", "value", "min_employees", "id"]
+        indexes = [models.Index(fields=["workspace", "kind"], name="scoringrule_ws_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value or self.min_employees}: {self.points}"
+
+
+class RescoreJob(WorkspaceOwned):
+    """A whole-workspace rescore after the scoring rules changed, run in the background; its
+    progress is read by the scoring page. ``previous_threshold`` is the MQL threshold before the
+    change: a lead qualifies when it was under that and reaches the new one."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    previous_threshold = models.PositiveIntegerField()
+    leads_total = models.PositiveIntegerField(default=0)
+    leads_done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    qualified = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "created_at"], name="rescorejob_ws_created")]
+
+    def __str__(self) -> str:
+        return f"rescore {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.leads_done / self.leads_total) if self.leads_total else 0

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from funnel.moments import check_event_times
-from funnel.services import HistoryEntry, lead_first_event, lead_stage_move, ledger_import
+from funnel.services import HistoryEntry, lead_first_event, ledger_import
 from funnel.stages import FUNNEL_STAGES, EventSource, Stage
 from sync.bulk import BatchReport, fail_open, fail_repeats, given, insert_ignoring_conflicts, parse_batch
 from sync.interchange import Parsed
@@ -20,7 +20,9 @@ from workspaces.selectors import member_ids_by_email
 from .interchange import LEADS
 from .models import Lead, LeadMerge
 from .normalize import normalize_email
-from .scoring import lead_score
+from .rescoring import LeadSet, score_set, write_scores
+from .rescoring import qualify as qualify_leads
+from .scoring import rules_of
 from .selectors import leads_by_keys, survivor
 
 # Copied as they are from a record to the lead.
@@ -68,7 +70,6 @@ def lead_create(
         updated_at=timezone.now(),
         **fields,
     )
-    lead.score = lead_score(lead.seniority, {})
     lead.full_clean(exclude=["workspace", "account", "owner"], validate_constraints=False)
     try:
         with transaction.atomic():
@@ -79,6 +80,8 @@ def lead_create(
             {"email": f"A lead with the email {email} (or external id '{external_id}') already exists."}
         ) from None
     lead_first_event(workspace=workspace, lead=lead, source=source, actor=actor)
+    leads_rescore(workspace=workspace, lead_ids=[lead.pk], qualify=False)
+    lead.refresh_from_db(fields=["score", "updated_at", "sync_version"])
     return lead
 
 
@@ -247,7 +250,11 @@ def _leads_pass(workspace, parsed, report, actor, source, pinned, clear_blanks) 
         _apply_changes(changed, now)
     for i, (row, changes) in updates.items():
         report.succeed(i, "updated" if changes or i in captures else "unchanged", row["id"])
-    rescore = [row["id"] for row, changes in changed.values() if "seniority" in changes]
+    # New leads are scored by their fit; a changed seniority or account changes the fit.
+    created = [report.results[i]["id"] for i in creates if report.results[i] and report.results[i]["id"]]
+    if created:
+        leads_rescore(workspace=workspace, lead_ids=created, source=source, qualify=False)
+    rescore = [row["id"] for row, changes in changed.values() if {"seniority", "account_id"} & set(changes)]
     if rescore:
         leads_rescore(workspace=workspace, lead_ids=rescore, source=source)
     return raced
@@ -304,7 +311,7 @@ def _new_lead_row(workspace, values: dict, created_at, now) -> dict:
         "stage": Stage.LEAD if created_at else Stage.TOUCHED,
         "stage_entered_at": entered,
         "captured_at": created_at,
-        "score": lead_score(row["seniority"], {}),
+        "score": 0,  # the rules score it once inserted (``leads_rescore``)
         "created_at": entered,
         "updated_at": now,
         "sync_version": 0,
@@ -362,44 +369,32 @@ def _apply_changes(changed: dict, now) -> None:
 # --- scoring, qualification and the handoff ---------------------------------------------------
 
 
-def leads_rescore(*, workspace, lead_ids, source: str = EventSource.RULE, now: dt.datetime | None = None) -> list[int]:
-    """Recompute the scores of these leads from their fit and their touches in the engagement
-    window (one grouped query), and qualify the ones that reach the workspace's MQL threshold
-    from ``lead`` or ``recycled``: they become MQLs and are handed off to sales. Returns the
-    ids of the leads handed off. The browser, the API and the CSV import all come through here
-    after recording touches."""
-    from attribution.models import Touch
-
+def leads_rescore(
+    *,
+    workspace,
+    lead_ids,
+    source: str = EventSource.RULE,
+    now: dt.datetime | None = None,
+    qualify: bool = True,
+) -> list[int]:
+    """Recompute the scores of these leads by the workspace's scoring rules (their fit, and
+    their touches in the engagement window: ``leads.rescoring``, two bulk reads and one bulk
+    write of the scores that changed), and qualify the ones that reach the workspace's MQL
+    threshold from ``lead`` or ``recycled``: they become MQLs and are handed off to sales.
+    Returns the ids of the leads handed off. The browser, the API and the CSV import all come
+    through here after recording touches; new leads and leads whose seniority or account
+    changed come with ``qualify=False`` (a new person qualifies by what they do, not on entry).
+    The whole workspace is rescored by ``leads.rescoring.rescore_workspace``."""
     now = now or timezone.now()
-    ids = sorted(set(lead_ids))
+    ids = {int(i) for i in lead_ids}
     if not ids:
         return []
-    window = now - dt.timedelta(days=workspace.engagement_window_days)
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for lead_id, kind, n in (
-        Touch.objects.filter(lead_id__in=ids, occurred_at__gte=window, occurred_at__lte=now)
-        .values_list("lead_id", "type")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counts[lead_id][kind] = n
-    leads = Lead.objects.filter(pk__in=ids, erased_at__isnull=True, merged_into__isnull=True).values_list(
-        "id", "seniority", "score", "stage"
-    )
-    rescored, qualifying = [], []
-    for lead_id, seniority, old, stage in leads:
-        score = lead_score(seniority, counts.get(lead_id, {}))
-        if score != old:
-            rescored.append(Lead(pk=lead_id, score=score, updated_at=now))
-        if score >= workspace.mql_threshold and stage in (Stage.LEAD, Stage.RECYCLED):
-            qualifying.append(lead_id)
-    Lead.objects.bulk_update(rescored, ["score", "updated_at"], batch_size=500)
-    handed_off = []
-    for lead in Lead.objects.filter(pk__in=qualifying).select_related("account").order_by("pk"):
-        lead_stage_move(workspace=workspace, lead=lead, to_stage=Stage.MQL, source=EventSource.RULE)
-        lead_hand_off(workspace=workspace, lead=lead)
-        handed_off.append(lead.pk)
-    return handed_off
+    scored = score_set(workspace=workspace, rules=rules_of(workspace), leads=LeadSet.ids(ids), now=now)
+    write_scores(workspace=workspace, scored=scored, now=now)
+    if not qualify:
+        return []
+    reached = scored.ids[scored.open & (scored.new >= workspace.mql_threshold)]
+    return qualify_leads(workspace=workspace, lead_ids=reached.tolist(), source=EventSource.RULE)
 
 
 def _route(workspace, lead: Lead) -> int | None:
