@@ -254,3 +254,35 @@ def test_every_workspace_page_has_its_own_translated_title(client, admin, worksp
     for name, title in expected.items():
         page = client.get(reverse(name, args=[workspace.slug]), **ZH).content.decode()
         assert re.search(r"<title>(.*?)</title>", page).group(1) == f"{title} · 演示公司 · Funnel", name
+
+
+# --- the audit log's details ---------------------------------------------------------------------
+
+
+def test_the_audit_log_tells_known_details_in_the_readers_words_and_keeps_data_as_stored():
+    from workspaces.audit_views import payload_lines
+
+    with translation.override("zh-hans"):
+        lines = {
+            line.label: (line.text, line.kind)
+            for payload in (
+                {"email": "rep@acme.test", "role": "sales_rep"},
+                {"changes": {"currency": ["CNY", "ZZZ"], "reassign_when_overdue": [False, True]}},
+                {"resource": "leads", "via": "browser", "filters": {}},
+                {"survivor": {"id": 7, "external_id": "W-7"}, "loser": {"id": 9, "external_id": ""}},
+                {"moved": {"touches": 6, "stage_events": 2, "opportunities": 1}, "source": "ui"},
+                {"name": "官网表单", "scope": "read", "mystery": "as stored"},
+            )
+            for line in payload_lines(payload)
+        }
+    assert lines["邮箱"] == ("rep@acme.test", "data")
+    assert lines["角色"] == ("销售代表", "text")
+    assert lines["货币"] == ("CNY → ZZZ", "data")
+    assert lines["SLA 超时后重新分配线索"] == ("否 → 是", "text")
+    assert lines["记录类型"] == ("leads", "code")
+    assert lines["途径"] == ("浏览器", "text")
+    assert lines["保留的线索"] == ("#7 (W-7)", "data") and lines["被合并的线索"] == ("#9", "data")
+    assert lines["转移"] == ("6 个触点、2 条阶段记录、1 个商机", "text")
+    assert lines["权限范围"] == ("只读", "text")
+    assert lines["名称"] == ("官网表单", "data")
+    assert lines["mystery"] == ("as stored", "data")
