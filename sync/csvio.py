@@ -10,7 +10,8 @@ or carriage return) as a formula, so a lead named ``=HYPERLINK(...)`` would run 
 whoever opens the export. Every export prefixes ``'`` to a text cell (by the column's kind: never
 an amount, a number or a time) that begins with one of those or with ``'`` itself, as OWASP's
 CSV injection rule says; the import strips exactly that prefix (a ``'`` followed by one of those
-characters) from text cells, so an export imports back to the same values.
+characters) from text cells, so an export imports back to the same values. The rule has one
+home, ``workspaces.csvsafe``, which the ``report`` command's CSV uses too.
 """
 
 import csv
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext, ngettext
 
 from funnel.stages import EventSource
+from workspaces.csvsafe import FORMULA_STARTS, formula_unguarded
 from workspaces.permissions import BULK
 
 from .bulk import upsert_permitted
@@ -32,18 +34,7 @@ from .resources import Resource
 BATCH = 1000
 EXPORT_CHUNK = 5000
 KEPT_ERRORS = 1000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)  # the export's inner loop asks the set (a million rows)
-
-
-def formula_guarded(text: str) -> str:
-    """A text cell as an export writes it: ``'`` before a cell a spreadsheet would run."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def formula_unguarded(text: str) -> str:
-    """A text cell as an import reads it: the one ``'`` an export put before it taken off."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 class CSVFormatError(ValueError):
@@ -230,7 +221,7 @@ def export_csv(resource: Resource, queryset=None) -> Iterator[str]:
         buffer.truncate()
         for row in chunk:
             cells = ["" if value is None else to_interchange(value) for value in row]
-            for i in text_cells:  # formula_guarded, inline; an ID column may hold an integer (renews_id)
+            for i in text_cells:  # csvsafe.formula_guarded, inline; an ID column may hold an integer (renews_id)
                 value = cells[i]
                 if type(value) is str and value[:1] in _FORMULA_FIRST:
                     cells[i] = "'" + value

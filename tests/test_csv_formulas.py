@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leads.models import Lead
-from sync.csvio import FORMULA_STARTS, export_csv, formula_guarded, formula_unguarded, read_csv
+from sync.csvio import export_csv, read_csv
 from sync.interchange import DECIMAL, Column, Spec
 from sync.models import ImportJob
 from sync.resources import RESOURCES, Resource
 from sync.services import import_job_create
+from workspaces.csvsafe import FORMULA_STARTS, formula_guarded, formula_unguarded
 from workspaces.scoping import workspace_scope
 
 from .api_helpers import API, key_client, send_bulk, statuses

@@ -19,6 +19,7 @@ from funnel.reports import (
     campaign_report,
     funnel_report,
 )
+from workspaces.csvsafe import formula_guarded
 from workspaces.models import Workspace
 from workspaces.scoping import workspace_scope
 
@@ -38,6 +39,14 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"'{value}' is not a date; use YYYY-MM-DD.") from None
+
+
+def _csv_cell(value):
+    """A text cell (a name of a campaign, channel, owner or stage) guarded against formulas as
+    every export is; a number stays a number."""
+    if value is None:
+        return ""
+    return formula_guarded(value) if isinstance(value, str) else value
 
 
 class Command(BaseCommand):
@@ -97,4 +106,4 @@ class Command(BaseCommand):
         writer = csv.DictWriter(self.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in result["rows"]:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
