@@ -63,7 +63,7 @@ class ScoringForm(forms.Form):
         self.free_counts = {}
         for kind in FREE_KINDS:
             existing = [r for r in rules if r.kind == kind]
-            count = self._posted_rows(kind) if data is not None else len(existing) + BLANK_ROWS
+            count = self._posted_rows(kind) if data is not None else len(existing) + (BLANK_ROWS if editable else 0)
             self.free_counts[kind] = count
             for i in range(count):
                 rule = existing[i] if i < len(existing) else None
