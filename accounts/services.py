@@ -8,7 +8,7 @@ from workspaces.scoping import ensure_same_workspace
 from workspaces.selectors import member_ids_by_email
 
 from .interchange import ACCOUNTS
-from .models import Account, TargetList, TargetListMember
+from .models import Account, TargetList, TargetListMember, Tier
 from .normalize import normalize_domain
 
 
@@ -130,3 +130,32 @@ def account_delete(*, workspace, account: Account) -> None:
         workspace=workspace, resource="accounts", record_id=account.pk, external_id=account.external_id, kind="deleted"
     )
     account.delete()
+
+
+@transaction.atomic
+def target_list_add_accounts(*, workspace, target_list: TargetList, account_ids, tier: int) -> dict[str, int]:
+    """Put many accounts on a target list at a tier at once (the lead list's bulk action adds
+    the selected leads' accounts): those not yet on it are added, those on it at another tier
+    move to this one, as ``target_list_add_account`` does for one. Set-based: one read, one
+    insert, one update. Returns how many were added, moved and already there at that tier."""
+    ensure_same_workspace(workspace, target_list=target_list)
+    if tier not in Tier.values:
+        raise ValidationError({"tier": f"Tier must be one of 1, 2, 3, not {tier}."})
+    given_ids = {pk for pk in account_ids if pk}
+    ids = set(Account.objects.filter(workspace=workspace, pk__in=given_ids).values_list("pk", flat=True))
+    existing = {
+        member.account_id: member
+        for member in TargetListMember.objects.filter(workspace=workspace, target_list=target_list, account_id__in=ids)
+    }
+    now = timezone.now()
+    TargetListMember.objects.bulk_create(
+        [
+            TargetListMember(workspace=workspace, target_list=target_list, account_id=pk, tier=tier, added_at=now)
+            for pk in sorted(ids - set(existing))
+        ]
+    )
+    moved = [member for member in existing.values() if member.tier != tier]
+    for member in moved:
+        member.tier = tier
+    TargetListMember.objects.bulk_update(moved, ["tier"])
+    return {"added": len(ids - set(existing)), "moved": len(moved), "unchanged": len(existing) - len(moved)}

@@ -75,9 +75,12 @@ def touches_after_recording(*, workspace, recorded: dict[int, dt.datetime | None
     """The product's rules after touches were recorded, whoever recorded them: a touch older
     than anything known of its person is their entry into ``touched``; the leads are rescored
     (and may become MQLs and be handed off). ``recorded``: per lead touched, the earliest time
-    among its touches just written (None: only moved away from it)."""
+    among its touches just written (None: only moved away from it). Each lead's first touch
+    (the lead list's filters) is kept up to date."""
+    from leads.first_touch import leads_first_touch_refresh
     from leads.services import leads_rescore
 
+    leads_first_touch_refresh(workspace=workspace, lead_ids=set(recorded))
     _backdate_first_touches(workspace, {k: v for k, v in recorded.items() if v is not None}, source, actor)
     _capture_on_form_fill(workspace, set(recorded), actor)
     leads_rescore(workspace=workspace, lead_ids=set(recorded), source=source)

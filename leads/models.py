@@ -12,6 +12,9 @@ from sync.versioning import ChangeTracked, version_index
 from workspaces.choices import Seniority
 from workspaces.scoping import WorkspaceOwned
 
+# A lead still a person of the workspace (leads.selectors.live_leads): the lead list's rows.
+LIVE = Q(erased_at__isnull=True, merged_into__isnull=True)
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -51,6 +54,27 @@ class Lead(WorkspaceOwned, ChangeTracked):
     external_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The person's earliest touch, kept by the touch services (``leads_first_touch_refresh``) so
+    # the lead list filters by first-touch campaign and channel without reading the touches.
+    first_touch_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_touch_campaign = models.ForeignKey(
+        "attribution.Campaign",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    first_touch_channel = models.ForeignKey(
+        "attribution.Channel",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -73,6 +97,20 @@ class Lead(WorkspaceOwned, ChangeTracked):
             models.Index(fields=["workspace", "account"], name="lead_ws_account"),
             models.Index(fields=["workspace", "owner", "stage"], name="lead_ws_owner_stage"),
             models.Index(fields=["workspace", "updated_at", "id"], name="lead_ws_updated"),
+            # The lead list's sorts and filters (workspaces/listing.py: keyset pages end in the
+            # id), partial on the live leads the list shows, so its capped count is an
+            # index-only scan; its prefix search has PostgreSQL-only pattern indexes (0007).
+            models.Index(fields=["workspace", "created_at", "id"], name="lead_ws_created", condition=LIVE),
+            models.Index(fields=["workspace", "score", "id"], name="lead_ws_score", condition=LIVE),
+            models.Index(fields=["workspace", "last_name", "first_name", "id"], name="lead_ws_name", condition=LIVE),
+            models.Index(
+                fields=["workspace", "stage", "created_at", "id"], name="lead_ws_stage_created", condition=LIVE
+            ),
+            models.Index(
+                fields=["workspace", "first_touch_campaign", "created_at", "id"],
+                name="lead_ws_ft_campaign",
+                condition=LIVE,
+            ),
             version_index("lead"),
         ]
 

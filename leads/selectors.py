@@ -1,3 +1,5 @@
+from django.db.models import Q
+
 from .models import Lead
 
 REFERENCE_FIELDS = ("id", "email", "external_id", "account_id", "erased_at", "merged_into_id")
@@ -71,3 +73,78 @@ def referenced_lead(given: dict, by_external: dict, by_email: dict, errors: dict
 def live_leads():
     """Leads that are still people of the workspace: not erased, not merged into another."""
     return Lead.objects.filter(erased_at__isnull=True, merged_into__isnull=True)
+
+
+# --- the lead list and the lead page ------------------------------------------------------------
+
+
+def lead_search(queryset, text: str):
+    """Leads whose email, first name or last name starts with ``text`` (any case); with a space,
+    a first and a last name (in either order: "Ann Lee", "Lee Ann"). Each test is a prefix of a
+    lower-cased column, which PostgreSQL reads through the pattern indexes of migration 0006."""
+    from django.db.models.functions import Lower
+
+    text = " ".join(text.lower().split())
+    if not text:
+        return queryset
+    queryset = queryset.alias(first_lower=Lower("first_name"), last_lower=Lower("last_name"))
+    match = Q(email__startswith=text) | Q(first_lower__startswith=text) | Q(last_lower__startswith=text)
+    if " " in text:
+        head, tail = text.split(" ", 1)
+        match |= Q(first_lower__startswith=head, last_lower__startswith=tail)
+        match |= Q(last_lower__startswith=head, first_lower__startswith=tail)
+    return queryset.filter(match)
+
+
+def lead_list(*, workspace, filters: dict, search: str = ""):
+    """The live leads of the lead list, filtered (the keys of ``leads.forms.LeadFilterForm``)
+    and searched; the caller orders and pages them (``workspaces.listing``). The list's rows
+    read the account and owner, so they are joined here."""
+    queryset = live_leads().filter(workspace=workspace).select_related("account", "owner")
+    lookups = {
+        "stage": "stage",
+        "owner": "owner_id",
+        "segment": "account__segment",
+        "score_min": "score__gte",
+        "score_max": "score__lte",
+        "first_touch_campaign": "first_touch_campaign_id",
+        "first_touch_channel": "first_touch_channel_id",
+        "created_from": "created_at__gte",
+        "created_to": "created_at__lt",
+    }
+    for name, lookup in lookups.items():
+        if name in filters:
+            value = filters[name]
+            queryset = queryset.filter(**{lookup: getattr(value, "pk", value)})
+    if filters.get("unowned"):
+        queryset = queryset.filter(owner__isnull=True)
+    account = filters.get("account")
+    if account:
+        queryset = (
+            queryset.filter(account_id=int(account)) if account.isdigit() else queryset.filter(account__domain=account)
+        )
+    return lead_search(queryset, search)
+
+
+def lead_timeline(*, workspace, lead, limit: int = 200) -> list[dict]:
+    """What happened to a lead, newest first: its touches (type, campaign, channel) and its stage
+    entries (who moved it, why), each a dict with ``kind``, ``at`` and the record. Two queries,
+    each capped at ``limit``."""
+    from attribution.models import Touch
+    from funnel.models import StageEvent
+
+    touches = (
+        Touch.objects.filter(workspace=workspace, lead=lead)
+        .select_related("campaign", "channel")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    events = (
+        StageEvent.objects.filter(workspace=workspace, lead=lead)
+        .select_related("actor")
+        .order_by("-entered_at", "-id")[:limit]
+    )
+    entries = [{"kind": "touch", "at": t.occurred_at, "touch": t} for t in touches]
+    entries += [{"kind": "stage", "at": e.entered_at, "event": e} for e in events]
+    # a touch and the stage entry it caused share the instant: the stage entry reads as newer
+    entries.sort(key=lambda entry: (entry["at"], entry["kind"] == "stage"), reverse=True)
+    return entries[:limit]

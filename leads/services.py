@@ -521,6 +521,8 @@ def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: st
     from funnel.models import Opportunity, StageEvent
     from sync.models import Tombstone
 
+    from .first_touch import leads_first_touch_refresh
+
     ensure_same_workspace(workspace, survivor=survivor, loser=loser)
     if survivor.pk == loser.pk:
         raise ValidationError("A lead cannot be merged into itself.")
@@ -584,7 +586,47 @@ def lead_merge(*, workspace, survivor: Lead, loser: Lead, actor=None, source: st
         kind="merged",
         merged_into_id=keep.pk,
     )
+    leads_first_touch_refresh(workspace=workspace, lead_ids=[keep.pk])
     leads_rescore(workspace=workspace, lead_ids=[keep.pk], source=source)
     survivor.refresh_from_db()
     loser.refresh_from_db()
     return merge
+
+
+# --- one lead changed in the browser --------------------------------------------------------------
+
+EDITABLE_FIELDS = ("email", *PLAIN_FIELDS, "account", "owner")
+
+
+@transaction.atomic
+def lead_update(*, workspace, lead: Lead, actor=None, source: str = EventSource.UI, **changes) -> Lead:
+    """Change one lead's details, account or owner (the lead page's form), checked as the API's
+    writes are: the email normalized and unique in the workspace, the account of this workspace.
+    Only the fields given and different are written; a change that moves the fit points
+    (seniority, account) rescores the lead (without qualifying it, as for a new lead). An
+    erased or merged lead is refused."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"lead_update cannot change {', '.join(sorted(unknown))}")
+    ensure_same_workspace(workspace, lead=lead, account=changes.get("account"))
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.erased_at is not None or lead.merged_into_id is not None:
+        raise ValidationError(f"Lead #{lead.pk} was deleted or merged: it cannot change.")
+    if "email" in changes:
+        changes["email"] = normalize_email(changes["email"])
+        if Lead.objects.filter(email=changes["email"]).exclude(pk=lead.pk).exists():
+            message = f"A lead with the email {changes['email']} already exists in this workspace."
+            raise ValidationError({"email": message})
+    changed = [name for name, value in changes.items() if getattr(lead, name) != value]
+    if not changed:
+        return lead
+    for name in changed:
+        setattr(lead, name, changes[name])
+    lead.updated_at = timezone.now()
+    lead.full_clean(exclude=["workspace", "account", "owner", "merged_into"], validate_constraints=False)
+    lead.save(update_fields=[*changed, "updated_at"])
+    if {"seniority", "account"} & set(changed):
+        # a changed fit rescores but does not qualify: a person qualifies by what they do
+        leads_rescore(workspace=workspace, lead_ids=[lead.pk], source=source, qualify=False)
+        lead.refresh_from_db()
+    return lead

@@ -56,6 +56,10 @@ def page_url(pattern, workspace, membership):
             from .factories import CampaignFactory
 
             kwargs["pk"] = (Campaign.objects.first() or CampaignFactory(workspace=workspace)).pk
+        if "<int:pk>" in route and pattern.name.startswith("lead"):
+            # owned by a sales rep when there is one: a rep changes only the leads they own
+            rep = Membership.objects.filter(role=Role.SALES_REP).select_related("user").first()
+            kwargs["pk"] = LeadFactory(workspace=workspace, owner=rep.user if rep else None).pk
     return reverse(pattern.name, kwargs=kwargs)
 
 

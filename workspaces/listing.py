@@ -28,6 +28,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.formats import number_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 COUNT_CAP = 10_000
 PAGE_SIZE = 50
@@ -246,11 +248,11 @@ class ListFilterForm(forms.Form):
         for bound in self.fields.values():
             bound.required = False
 
-    def primary_fields(self):
-        return [self[name] for name in self.fields if name in self.primary]
+    def primary_fields(self) -> list["FilterField"]:
+        return [FilterField(self[name]) for name in self.fields if name in self.primary]
 
-    def more_fields(self):
-        return [self[name] for name in self.fields if name not in self.primary]
+    def more_fields(self) -> list["FilterField"]:
+        return [FilterField(self[name]) for name in self.fields if name not in self.primary]
 
     def values(self) -> dict:
         """The filters given and valid (empty ones left out)."""
@@ -261,4 +263,27 @@ class ListFilterForm(forms.Form):
     @property
     def more_open(self) -> bool:
         """Whether "More" starts open: one of its filters is in use."""
-        return any(self.data.get(bound.name) for bound in self.more_fields())
+        return any(self.data.get(name) for name in self.fields if name not in self.primary)
+
+
+class FilterField:
+    """One filter of the bar: the bound field, and for a choice its ``<option>`` list made here
+    in one pass (a list may offer hundreds of campaigns; a template loop over them costs more
+    than the page's queries)."""
+
+    def __init__(self, bound):
+        self.bound = bound
+        self.is_select = bound.field.widget.input_type == "select"
+
+    @property
+    def options(self) -> str:
+        value = self.bound.value()
+        chosen = "" if value is None else str(value)
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) == chosen else "", label)
+                for key, label in self.bound.field.choices
+            ),
+        )

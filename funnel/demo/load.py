@@ -198,6 +198,7 @@ def demo_load(
         )
         p = shape.leads
         lead_id = base[Lead] + np.arange(len(p), dtype=np.int64)
+        first_at, first_campaign, first_channel = shape.first_touches()
         _bulk(
             Lead,
             _columns(
@@ -218,6 +219,9 @@ def demo_load(
                 external_id=p["external_id"],
                 created_at=seconds_to_datetimes(p["created_at"].to_numpy()),
                 updated_at=[now] * len(p),
+                first_touch_at=seconds_to_datetimes(first_at),
+                first_touch_campaign_id=[int(campaign_id[x]) if x >= 0 else None for x in first_campaign.tolist()],
+                first_touch_channel_id=[int(channel[x]) if x >= 0 else None for x in first_channel.tolist()],
             ),
             progress,
             "leads",

@@ -247,6 +247,7 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
         timed("campaigns", len(c), lambda: csv_copy(cursor, "attribution_campaign", campaign_frame, text))
         p = shape.leads
         lead_id = base[Lead] + np.arange(len(p), dtype=np.int64)
+        first_at, first_campaign, first_channel = shape.first_touches()
         lead_frame = pd.DataFrame(
             {
                 "id": lead_id,
@@ -267,6 +268,13 @@ def pg_load(*, workspace, shape: DemoShape, reps: list, marketer, report: Report
                 "external_id": p["external_id"],
                 "created_at": _times(p["created_at"]),
                 "updated_at": _times(np.full(len(p), now)),
+                "first_touch_at": _times(first_at),
+                "first_touch_campaign_id": pd.Series(campaign_id[np.maximum(first_campaign, 0)], dtype="Int64").mask(
+                    first_campaign < 0
+                ),
+                "first_touch_channel_id": pd.Series(channel[np.maximum(first_channel, 0)], dtype="Int64").mask(
+                    first_channel < 0
+                ),
             }
         )
         text = ["email", "first_name", "last_name", "title", "seniority", "department", "phone", "stage"]

@@ -184,6 +184,24 @@ class DemoShape:
         np.minimum.at(first, e["lead"].to_numpy()[is_lead], e["entered_at"].to_numpy()[is_lead])
         return np.where(first == np.iinfo(np.int64).max, -1, first)
 
+    def first_touches(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per lead, its earliest touch (by time, then by the touch's row, which is its id's
+        order): (seconds, campaign row, channel row), each -1 for a lead never touched. The
+        loaders write them on the lead (``Lead.first_touch_*``), as the touch services do."""
+        t = self.touches
+        n = len(self.leads)
+        seconds = np.full(n, -1, dtype=np.int64)
+        campaign = np.full(n, -1, dtype=np.int64)
+        channel = np.full(n, -1, dtype=np.int64)
+        if len(t):
+            lead = t["lead"].to_numpy()
+            order = np.lexsort((np.arange(len(t)), t["occurred_at"].to_numpy(), lead))
+            first = order[np.r_[True, lead[order][1:] != lead[order][:-1]]]
+            seconds[lead[first]] = t["occurred_at"].to_numpy()[first]
+            campaign[lead[first]] = t["campaign"].to_numpy()[first]
+            channel[lead[first]] = t["channel"].to_numpy()[first]
+        return seconds, campaign, channel
+
     def table_sizes(self) -> dict[str, int]:
         return {
             "accounts": len(self.accounts),
