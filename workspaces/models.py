@@ -105,6 +105,10 @@ class Membership(WorkspaceOwned):
         User, on_delete=models.CASCADE, related_name="memberships", db_index=False
     )  # (user, workspace)
     role = models.CharField(max_length=20, choices=Role.choices)
+    # The name this workspace's admin gave the person, shown on its Members page. Not the login's
+    # own full_name: a login is shared by workspaces, and showing its name would tell an admin who
+    # typed only an address whether (and as whom) it exists elsewhere.
+    display_name = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -44,6 +44,10 @@ def membership_add(
     """Add a person to a workspace with a role (creating their login if needed), or change the
     role of an existing member.
 
+    ``full_name`` is the name this workspace knows the person by (``Membership.display_name``,
+    what its Members page shows; empty keeps the one it has). A new login takes it as its own
+    name too; a login that exists keeps its own, which no other workspace is shown.
+
     ``password`` is the password of a new login. A login that exists belongs to its person,
     who may be a member of other workspaces: a workspace admin must not be able to take it over
     by "adding" it with a password of their choosing, so the password is then left as it is
@@ -78,8 +82,9 @@ def membership_add(
     existing = Membership.objects.with_scopes_disabled().filter(workspace=workspace, user=user).first()
     if existing is not None and existing.role == Role.ADMIN and role != Role.ADMIN:
         _refuse_losing_the_last_admin(workspace, existing)
+    full_name = full_name.strip()
     membership, _ = Membership.objects.with_scopes_disabled().update_or_create(
-        workspace=workspace, user=user, defaults={"role": role}
+        workspace=workspace, user=user, defaults={"role": role, **({"display_name": full_name} if full_name else {})}
     )
     if existing is None:
         _audit_member(workspace, actor, AuditAction.MEMBER_ADDED, user, {"role": role})
