@@ -112,3 +112,15 @@ def test_seed_demo_in_chinese_makes_a_cny_workspace_in_shanghai_with_chinese_peo
 def test_a_western_name_keeps_its_order_and_space():
     assert Lead(first_name="Ada", last_name="Lovelace").full_name == "Ada Lovelace"
     assert Lead(first_name="伟", last_name="王").full_name == "王伟"
+
+
+def test_a_companys_name_says_the_trade_of_its_industry(shapes):
+    """上海恒通机器人有限公司 is in manufacturing, never in healthcare."""
+    from funnel.demo.chinese import INDUSTRY_NAMES, TRADE_WORDS
+
+    english, chinese = shapes
+    by_label = {INDUSTRY_NAMES[industry]: words for industry, words in TRADE_WORDS.items()}
+    for name, domain, industry in chinese.accounts[["name", "domain", "industry"]].itertuples(index=False):
+        words = by_label[industry]
+        assert any(word in name and f"-{pinyin}" in domain for word, pinyin in words), (name, domain, industry)
+    assert (chinese.accounts["industry"] == english.accounts["industry"].map(INDUSTRY_NAMES)).all()

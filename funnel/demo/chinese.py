@@ -46,12 +46,27 @@ NAME_HEADS = (
     ("盛世", "shengshi"), ("凌云", "lingyun"), ("九州", "jiuzhou"), ("鸿鹄", "honghu"), ("优品", "youpin"),
     ("源创", "yuanchuang"), ("乐思", "lesi"), ("易达", "yida"), ("思源", "siyuan"), ("融创", "rongchuang"),
 )  # fmt: skip
-NAME_TAILS = (
-    ("科技", "tech"), ("软件", "soft"), ("数据", "data"), ("信息", "info"), ("网络", "net"), ("智能", "ai"),
-    ("云计算", "cloud"), ("医疗", "health"), ("物流", "logistics"), ("电子", "elec"), ("生物", "bio"),
-    ("新能源", "energy"), ("传媒", "media"), ("教育", "edu"), ("金融服务", "finance"), ("制造", "mfg"),
-    ("零售", "retail"), ("咨询", "consulting"), ("半导体", "semi"), ("机器人", "robotics"),
-)  # fmt: skip
+# The trade word of a company's name, by its industry, so that a name never contradicts the
+# industry beside it (上海恒通机器人有限公司 makes robots: Manufacturing). Each word (and its
+# pinyin, which the domain takes) belongs to one industry only, so names stay unique.
+TRADE_WORDS = {
+    "Software": (
+        ("科技", "tech"), ("软件", "soft"), ("数据", "data"), ("信息", "info"), ("智能", "ai"), ("云计算", "cloud"),
+    ),
+    "Financial services": (("金融服务", "finance"), ("资本", "capital"), ("投资", "invest")),
+    "Healthcare": (("医疗", "health"), ("生物", "bio"), ("医药", "pharma")),
+    "Manufacturing": (
+        ("制造", "mfg"), ("机器人", "robotics"), ("电子", "elec"), ("半导体", "semi"), ("机械", "machinery"),
+    ),
+    "Retail": (("零售", "retail"), ("商贸", "trading"), ("百货", "store")),
+    "Logistics": (("物流", "logistics"), ("供应链", "supply"), ("运输", "transport")),
+    "Education": (("教育", "edu"), ("培训", "training")),
+    "Media": (("传媒", "media"), ("文化", "culture"), ("广告", "ads")),
+    "Energy": (("新能源", "energy"), ("电力", "power"), ("光伏", "solar")),
+    "Telecommunications": (("通信", "telecom"), ("网络", "net")),
+    "Professional services": (("咨询", "consulting"), ("人力资源", "hr"), ("会计", "accounting")),
+    "Public sector": (("城市服务", "cityservice"), ("公共服务", "publicservice")),
+}  # fmt: skip
 SURNAMES = (
     ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"), ("黄", "huang"),
     ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"), ("马", "ma"), ("朱", "zhu"),
@@ -165,25 +180,28 @@ def in_chinese(shape: DemoShape, *, seed: int) -> DemoShape:
 
 
 def _accounts(rng: Generator, accounts: pd.DataFrame) -> pd.DataFrame:
+    """A Chinese name and domain for each company: city + a made-up head + the trade word of its
+    industry; within an industry every head and trade word pair is used once before any is used
+    again with a number (云帆数据2), as the English demo numbers its names."""
     n = len(accounts)
-    combos = len(NAME_HEADS) * len(NAME_TAILS)
-    position = np.arange(n)
-    pick = rng.permutation(combos)[position % combos]
-    block = position // combos
-    head, tail = pick // len(NAME_TAILS), pick % len(NAME_TAILS)
     city = rng.choice(len(CITIES), size=n, p=CITY_WEIGHTS)
-    suffix = np.where(block > 0, (block + 1).astype(str), "").astype(object)
-    heads = np.array([h for h, _ in NAME_HEADS], dtype=object)[head]
-    tails = np.array([t for t, _ in NAME_TAILS], dtype=object)[tail]
-    names = np.array(CITIES, dtype=object)[city] + heads + tails + suffix + "有限公司"
-    domains = (
-        np.array([p for _, p in NAME_HEADS], dtype=object)[head]
-        + "-"
-        + np.array([p for _, p in NAME_TAILS], dtype=object)[tail]
-        + suffix
-        + "."
-        + np.array(TLDS, dtype=object)[city % len(TLDS)]
-    )
+    names = np.empty(n, dtype=object)
+    domains = np.empty(n, dtype=object)
+    industries = accounts["industry"].to_numpy()
+    for industry in INDUSTRIES:  # a fixed order: the same seed gives the same names
+        rows = np.flatnonzero(industries == industry)
+        if not len(rows):
+            continue
+        words = TRADE_WORDS[industry]
+        combos = len(NAME_HEADS) * len(words)
+        position = np.arange(len(rows))
+        pick = rng.permutation(combos)[position % combos]
+        block = position // combos
+        for row, chosen, again in zip(rows, pick, block, strict=True):
+            (head, head_pinyin), (word, word_pinyin) = NAME_HEADS[chosen // len(words)], words[chosen % len(words)]
+            suffix = str(again + 1) if again else ""
+            names[row] = CITIES[city[row]] + head + word + suffix + "有限公司"
+            domains[row] = f"{head_pinyin}-{word_pinyin}{suffix}.{TLDS[city[row] % len(TLDS)]}"
     localized = accounts.copy()
     localized["name"] = names
     localized["domain"] = domains
