@@ -9,7 +9,9 @@
 * ``user_locked_out`` is sent once, when a lock starts, not again for each knock on a locked
   door; each lock is logged as a warning with the address and the account.
 
-Unlocking: delete the attempt in the Django admin (Axes › Access attempts, superusers only) or
+Unlocking: a workspace admin unlocks a member on the Members page (``member_unlock``: that
+email's attempts from every address are cleared); the people who run the server delete the
+attempt in the Django admin (Axes › Access attempts, superusers only) or run
 ``manage.py axes_reset_ip ADDRESS`` / ``axes_reset_username EMAIL`` / ``axes_reset``.
 """
 
@@ -22,6 +24,7 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class LoginAttemptHandler(AxesDatabaseHandler):
             pair=Sum("failures_since_start", filter=Q(username=username)),
         )
         pair, address = counts["pair"] or 0, counts["address"] or 0
+        request.login_failure_counts = (pair, address)  # for the lockout's log line
         if address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
             return max(pair, settings.AXES_FAILURE_LIMIT)
         return pair
@@ -68,10 +72,52 @@ class LoginAttemptHandler(AxesDatabaseHandler):
             return
         super().user_login_failed(sender, credentials, request=request, **kwargs)
         if request is not None and getattr(request, "axes_locked_out", False):
-            logger.warning(
-                "Login locked for %s minutes: address %s, account %r (%s failures)",
-                int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
-                request.axes_ip_address,
-                get_client_username(request, credentials),
-                getattr(request, "axes_failures_since_start", "?"),
-            )
+            _log_lockout(request, get_client_username(request, credentials))
+
+
+def _log_lockout(request, username: str) -> None:
+    """One line for each lock this failure set: the pair's, with the pair's count, and the
+    address's, with the address's count (over whichever accounts it tried)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    pair, address = getattr(request, "login_failure_counts", (0, 0))
+    if pair >= settings.AXES_FAILURE_LIMIT:
+        logger.warning(
+            "Login locked for %s minutes: account %r from address %s (%s failures of this account from this address)",
+            minutes,
+            username,
+            request.axes_ip_address,
+            pair,
+        )
+    if address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+        logger.warning(
+            "Login locked for %s minutes: address %s, every account (%s failures from this address)",
+            minutes,
+            request.axes_ip_address,
+            address,
+        )
+
+
+def _recent_attempts():
+    return AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
+
+
+def locked_out_usernames(usernames) -> set[str]:
+    """Which of these emails are locked out now from some address: their failures from one
+    address within the window (summed over the rows axes keeps per browser) have reached
+    ``AXES_FAILURE_LIMIT``, as ``LoginAttemptHandler.get_failures`` counts a pair. One query."""
+    pairs = (
+        _recent_attempts()
+        .filter(username__in=list(usernames))
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+    )
+    return {pair["username"] for pair in pairs}
+
+
+def login_attempts_clear(username: str) -> int:
+    """Forget the failed logins of this email from every address (it unlocks its pairs; other
+    accounts' attempts stay, so an address locked for its own failures stays locked).
+    Returns how many records were cleared (axes keeps one per address and browser)."""
+    _, by_model = AccessAttempt.objects.filter(username=username).delete()
+    return by_model.get(AccessAttempt._meta.label, 0)

@@ -160,6 +160,7 @@ class AuditAction(models.TextChoices):
     MEMBER_ADDED = "member.added", _("Member added")
     MEMBER_ROLE_CHANGED = "member.role_changed", _("Member's role changed")
     MEMBER_REMOVED = "member.removed", _("Member removed")
+    MEMBER_UNLOCKED = "member.unlocked", _("Member's login unlocked")
     API_KEY_CREATED = "api_key.created", _("API key made")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
     WEBHOOK_CREATED = "webhook.created", _("Webhook added")

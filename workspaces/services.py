@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from .audit import audit_record
 from .invitations import invitation_send
+from .login_lockout import login_attempts_clear
 from .models import APIKeyScope, AuditAction, AuditObjectType, Membership, Role, User, Workspace, WorkspaceAPIKey
 from .scoping import workspace_scope
 from .signals import workspace_created
@@ -138,6 +139,17 @@ def membership_remove(*, membership: Membership, actor=None) -> None:
         _refuse_losing_the_last_admin(membership.workspace, membership)
     membership.delete()
     _audit_member(membership.workspace, actor, AuditAction.MEMBER_REMOVED, membership.user, {"role": membership.role})
+
+
+@transaction.atomic
+def membership_unlock(*, membership: Membership, actor=None) -> int:
+    """Unlock a member locked out after failed logins: their email's failed attempts from every
+    address are forgotten (nobody else's). Recorded in the audit trail when there was anything
+    to clear; returns how many attempt records were."""
+    cleared = login_attempts_clear(membership.user.email)
+    if cleared:
+        _audit_member(membership.workspace, actor, AuditAction.MEMBER_UNLOCKED, membership.user, {})
+    return cleared
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from funnel.selectors import latest_activity, stage_counts
 
 from .decorators import workspace_view
 from .forms import APIKeyForm, MemberAddForm, MemberRoleForm, WorkspaceSettingsForm
+from .login_lockout import locked_out_usernames
 from .models import Membership, WorkspaceAPIKey
 from .permissions import Action
 from .selectors import memberships_for_user
@@ -18,6 +19,7 @@ from .services import (
     membership_add,
     membership_change_role,
     membership_remove,
+    membership_unlock,
     workspace_settings_update,
 )
 from .show_once import secret_keep, secret_take
@@ -69,7 +71,10 @@ def members(request):
                 done += " " + _("If they already had a login, it keeps its own password.")
             messages.success(request, done)
             return redirect("members", workspace_slug=request.workspace.slug)
-    memberships = Membership.objects.select_related("user").order_by("user__email")
+    memberships = list(Membership.objects.select_related("user").order_by("user__email"))
+    locked = locked_out_usernames(m.user.email for m in memberships)
+    for membership in memberships:
+        membership.locked_out = membership.user.email in locked
     return render(
         request,
         "workspaces/members.html",
@@ -88,6 +93,12 @@ def member_change(request, membership_id: int):
                 request,
                 _("%(email)s was removed from %(workspace)s.")
                 % {"email": membership.user.email, "workspace": request.workspace.name},
+            )
+        elif "unlock" in request.POST:
+            membership_unlock(membership=membership, actor=request.user)
+            messages.success(
+                request,
+                _("%(email)s can log in again: their failed logins are forgotten.") % {"email": membership.user.email},
             )
         else:
             form = MemberRoleForm(request.POST)
