@@ -56,6 +56,11 @@ def page_url(pattern, workspace, membership):
             from .factories import CampaignFactory
 
             kwargs["pk"] = (Campaign.objects.first() or CampaignFactory(workspace=workspace)).pk
+        if "<int:pk>" in route and pattern.name.startswith("scoring"):
+            from leads.models import RescoreJob
+
+            job = RescoreJob.objects.first() or RescoreJob.objects.create(workspace=workspace, previous_threshold=50)
+            kwargs["pk"] = job.pk
         if "<int:pk>" in route and pattern.name.startswith("lead"):
             # owned by a sales rep when there is one: a rep changes only the leads they own
             rep = Membership.objects.filter(role=Role.SALES_REP).select_related("user").first()
