@@ -7,7 +7,8 @@ qualify.
 
 Callers: ``leads.services.leads_rescore`` (after touches, merges, new leads and changed
 seniority or account), the rescore job after a rule change and the nightly task
-(``leads.scoring_services``), the scoring page's preview, and ``explain_score``'s reader.
+(``leads.scoring_services``) and the scoring page's preview. One lead's explanation is
+``leads.scoring.explain_score``.
 """
 
 import datetime as dt
