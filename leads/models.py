@@ -106,6 +106,7 @@ class Lead(WorkspaceOwned, ChangeTracked):
             models.Index(
                 fields=["workspace", "stage", "created_at", "id"], name="lead_ws_stage_created", condition=LIVE
             ),
+            models.Index(fields=["workspace", "stage", "score", "id"], name="lead_ws_stage_score", condition=LIVE),
             models.Index(
                 fields=["workspace", "first_touch_campaign", "created_at", "id"],
                 name="lead_ws_ft_campaign",
