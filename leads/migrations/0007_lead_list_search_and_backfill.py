@@ -56,6 +56,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("attribution", "0007_campaign_dates_in_range"),
         ("leads", "0006_lead_list_first_touch"),
+        # the backfill turns the change-feed trigger off and on: it must exist first
+        ("sync", "0002_sync_triggers"),
     ]
 
     operations = [
