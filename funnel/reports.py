@@ -351,8 +351,9 @@ class Prepared:
         self.credit |= {
             name: np.asarray(arrays[f"credit_{name}"], dtype=np.float64)[order] for name in ("conversions", "value")
         }
+        # a snapshot with no conversion yet has no credit rows, hence no group
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, np.int64)
-        stops = np.r_[starts[1:], len(group)]
+        stops = np.r_[starts[1:], len(group)] if len(group) else np.zeros(0, np.int64)
         self.credit_groups = {int(group[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
 
         self.labels = labels
