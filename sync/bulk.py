@@ -18,7 +18,14 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from workspaces.permissions import RECORD_WRITE_ACTIONS, Action, ordered, record_write_actions, write_actions
+from workspaces.permissions import (
+    RECORD_WRITE_ACTIONS,
+    Action,
+    history_granted,
+    ordered,
+    record_write_actions,
+    write_actions,
+)
 
 from .interchange import Errors, Parsed, Spec, values_equal
 
@@ -100,7 +107,12 @@ def upsert_permitted(
 ) -> BatchReport:
     """The resource's upsert of the records the caller may write; the others are refused in
     their own results (the batch's other records are written, as with any refused record).
-    ``granted`` None: a system's import (the ``import_csv`` command), which may write anything."""
+    ``granted`` None: a system's import (the ``import_csv`` command), which may write anything.
+    A resource with history rules is told whether the caller may import history
+    (``history_granted``): if not, its moves are live ones."""
+    history = history_granted(resource, granted)
+    if history is not None:
+        options["history"] = history
     refused = unpermitted_records(resource, kind, records, granted, who) if granted is not None else {}
     if not refused:
         return upsert(records=records, **options)

@@ -1,7 +1,9 @@
 """A CSV import job runs as the member who started it: a row they may not write (a stage event
 into a sales stage, for a marketer) is refused with a message naming the permission, the others
 are imported; a file of a resource they may not import at all is refused at upload; the
-import_csv command (the server's operator) imports anything (issue 9, item 1)."""
+import_csv command (the server's operator) imports anything (issue 9, item 1). A CSV file is an
+import: it needs IMPORT_DATA (a sales rep, who moves leads and deals live over the API, imports
+none), and whoever may import it gets the history rules (forward past stages never recorded)."""
 
 import datetime as dt
 
@@ -27,6 +29,90 @@ HISTORY = (
 @pytest.fixture
 def pat(scoped):
     return LeadFactory(workspace=scoped, email="pat@acme.test", external_id="PAT", entered_at=T0)
+
+
+@pytest.fixture
+def people(scoped, pat):
+    """Pat and Quinn, captured on T0 and nothing since, and an account for their deals."""
+    from accounts.services import account_create
+
+    account_create(workspace=scoped, name="Acme", domain="acme.example", external_id="ACC-1")
+    LeadFactory(workspace=scoped, email="quinn@acme.test", external_id="QUINN", entered_at=T0)
+
+
+def _day(n: int) -> str:
+    return (T0 + dt.timedelta(days=n)).isoformat()
+
+
+FILES = {
+    # a marketing stage, a sales stage, and a rejection straight from lead (a history's skip)
+    "stage_events": HISTORY + f"QUINN,rejected,{_day(2)},timing\n",
+    # a deal won for a person whose history ends at lead (a history's skip)
+    "opportunities": (
+        "external_id,name,account_external_id,lead_external_id,amount,created_at,stage,closed_at\n"
+        f"OPP-9,Deal,ACC-1,PAT,10,{_day(3)},won,{_day(4)}\n"
+    ),
+}
+# by role and file, written out apart from the permission table: ("done", rows created, the
+# permission the refused rows name) or ("refused", the permission the upload's refusal names)
+CSV_MATRIX = {
+    ("admin", "stage_events"): ("done", 3, None),
+    ("manager", "stage_events"): ("done", 3, None),
+    ("marketer", "stage_events"): ("done", 1, "work_leads"),
+    ("sales_rep", "stage_events"): ("refused", "import_data"),
+    ("admin", "opportunities"): ("done", 1, None),
+    ("manager", "opportunities"): ("done", 1, None),
+    ("marketer", "opportunities"): ("refused", "work_leads"),
+    ("sales_rep", "opportunities"): ("refused", "import_data"),
+}
+FINAL_STAGES = {"stage_events": {"PAT": "sal", "QUINN": "recycled"}, "opportunities": {"PAT": "won", "QUINN": "lead"}}
+
+
+@pytest.mark.parametrize(("role", "resource"), list(CSV_MATRIX), ids=lambda v: str(v))
+def test_each_roles_csv_of_stage_events_and_deals(
+    workspace, people, member_factory, django_capture_on_commit_callbacks, role, resource
+):
+    member = member_factory(workspace, role=role, email=f"{role}@acme.test")
+    outcome = CSV_MATRIX[role, resource]
+    if outcome[0] == "refused":
+        with workspace_scope(workspace), pytest.raises(ValidationError) as refused:
+            import_job_create(
+                workspace=workspace,
+                resource=resource,
+                filename="f.csv",
+                content=FILES[resource].encode(),
+                actor=member.user,
+            )
+        (message,) = refused.value.message_dict["resource"]
+        assert message.startswith(f"{role}@acme.test (") and message.endswith(f"(permission {outcome[1]}).")
+        assert not ImportJob.objects.with_scopes_disabled().exists()
+        with workspace_scope(workspace):
+            assert set(Lead.objects.values_list("stage", flat=True)) == {"lead"}
+        return
+    _, created, naming = outcome
+    job = _run(workspace, member, resource, FILES[resource], django_capture_on_commit_callbacks)
+    assert (job.status, job.counts["created"]) == ("done", created), job.errors
+    if naming is None:  # the skips are taken: a CSV is a history import
+        assert job.errors == []
+        with workspace_scope(workspace):
+            assert dict(Lead.objects.values_list("external_id", "stage")) == FINAL_STAGES[resource]
+    else:
+        assert [error["line"] for error in job.errors] == [3, 4]
+        assert all(f"(permission {naming})." in error["errors"]["stage"][0] for error in job.errors)
+
+
+def test_a_sales_rep_may_not_open_the_import_page(client, workspace, member_factory):
+    """A rep moves leads and deals live (the API, the lead pages), and imports nothing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    rep = member_factory(workspace, role="sales_rep", email="rex@acme.test")
+    client.force_login(rep.user)
+    url = reverse("data", kwargs={"workspace_slug": workspace.slug})
+    upload = SimpleUploadedFile("history.csv", HISTORY.encode(), content_type="text/csv")
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"resource": "stage_events", "file": upload}).status_code == 403
+    assert not ImportJob.objects.with_scopes_disabled().exists()
 
 
 def _run(workspace, member, resource: str, text: str, capture) -> ImportJob:

@@ -59,3 +59,18 @@ def test_key_scope_matrix(scope, action):
 def test_an_unknown_role_or_scope_may_do_nothing():
     assert not any(role_can("owner", action) for action in Action)
     assert not any(key_scope_can("admin", action) for action in Action)
+
+
+def test_who_imports_history_and_whose_moves_are_live():
+    """On the history resources, who gets the history rules (skipped stages, backdated entries)
+    and whose single writes are live moves (a sales rep's, who may not import)."""
+    from workspaces.permissions import KEY_SCOPE_ACTIONS, ROLE_ACTIONS, history_granted
+
+    history = {"admin": True, "manager": True, "marketer": True, "sales_rep": False}
+    for resource in ("stage_events", "opportunities"):
+        for role in ROLES:
+            assert history_granted(resource, ROLE_ACTIONS[role]) is history[role], (resource, role)
+        assert history_granted(resource, KEY_SCOPE_ACTIONS["read"]) is False
+        assert history_granted(resource, KEY_SCOPE_ACTIONS["read_write"]) is True
+        assert history_granted(resource, None) is True  # the import_csv command
+    assert history_granted("leads", ROLE_ACTIONS["admin"]) is None

@@ -70,10 +70,12 @@ KEY_SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
 # What each resource's writes need, by resource name (as in ``sync.resources``) and kind of write:
 # a single create, a PATCH, a bulk upsert (the bulk API, and the CSV import, which runs as the
 # member who started it) and a delete. Sales' work needs WORK_LEADS whichever door it comes by:
-# every write of a deal opens, moves, wins or loses it. The stage-events and opportunities
-# resources import history, which may skip stages a live move may not: IMPORT_DATA as well.
-# Moves the product makes by its own rules (capture, MQL, handoff) are nobody's write and need
-# neither. Marketing's plans (campaigns, target lists) need MANAGE_CAMPAIGNS on every door, so a
+# every write of a deal opens, moves, wins or loses it (or edits it: a deal is sales' work), and
+# a stage event into a sales stage needs it too (RECORD_WRITE_ACTIONS). A bulk write is an
+# import (IMPORT_DATA); a single write of the stage-events and opportunities resources is a
+# live move unless the caller may import history (HISTORY_ACTIONS). Moves the product makes by
+# its own rules (capture, MQL, handoff) are nobody's write and need neither.
+# Marketing's plans (campaigns, target lists) need MANAGE_CAMPAIGNS on every door, so a
 # sales rep, who edits records, does not create or change them. Plain data: this base app knows
 # the domain's resources by name only.
 CREATE, UPDATE, BULK, DELETE = "create", "update", "bulk", "delete"
@@ -92,11 +94,21 @@ RESOURCE_WRITE_ACTIONS: dict[str, dict[str, frozenset[Action]]] = {
     "target_lists": _PLANS,
     "touches": _RECORDS,
     "opportunities": {
-        CREATE: frozenset({_EDIT, _IMPORT, _WORK}),
-        UPDATE: frozenset({_EDIT, _IMPORT, _WORK}),
+        CREATE: frozenset({_EDIT, _WORK}),
+        UPDATE: frozenset({_EDIT, _WORK}),
         BULK: frozenset({_IMPORT, _WORK}),
     },
-    "stage_events": {CREATE: frozenset({_EDIT, _IMPORT}), BULK: frozenset({_IMPORT})},
+    "stage_events": {CREATE: frozenset({_EDIT}), BULK: frozenset({_IMPORT})},
+}
+
+# A write of these resources is a history import only for a caller holding these actions: the
+# history rules (docs/design.md) take a move forward past stages never recorded and an entry
+# dated before the lead's latest. Anyone else's write (a sales rep's, over the API) is a live
+# move, held to the transition table and appended after the lead's latest entry, as a move in
+# the browser is. Bulk writes and CSV imports need IMPORT_DATA, so they are always history.
+HISTORY_ACTIONS: dict[str, frozenset[Action]] = {
+    "opportunities": frozenset({_IMPORT}),
+    "stage_events": frozenset({_IMPORT}),
 }
 
 # Lead stages whose entry is sales' work: SAL and after, and the exits only sales make.
@@ -122,6 +134,16 @@ def record_write_actions(resource: str, record) -> frozenset[Action]:
     column, values, actions = rule
     value = record.get(column)
     return actions if isinstance(value, str) and value.strip() in values else frozenset()
+
+
+def history_granted(resource: str, granted: frozenset[Action] | None) -> bool | None:
+    """Whether a write of ``resource`` by a caller with ``granted`` follows the history rules;
+    None for a resource with no such rules. ``granted`` None: a system's import (the
+    ``import_csv`` command), which imports history."""
+    needs = HISTORY_ACTIONS.get(resource)
+    if needs is None:
+        return None
+    return granted is None or needs <= granted
 
 
 def ordered(actions) -> tuple[Action, ...]:

@@ -12,6 +12,10 @@ An entry already present (same stage, time and opportunity) is left as it is, so
 history adds nothing. The lead's current stage follows an entry that is its
 newest, or one its current stage may move to. The leads are locked for the batch, so a move in
 the browser and an import of the same lead are serialized as ``lead_stage_move`` does.
+
+Written by someone who may not import history (``history=False``: a sales rep's stage event over
+the API), an entry is a live move instead: from the lead's current stage by the transition table,
+dated no earlier than the lead's latest entry, and appended after it.
 """
 
 import bisect
@@ -27,8 +31,15 @@ from leads.models import Lead
 
 from ..models import Opportunity, StageEvent
 from ..moments import check_event_times
-from ..stages import HISTORY_SKIPS, LEAD_TRANSITIONS, EventSource, Stage, lead_history_move_allowed
-from .moves import DEAL_STAGES, StageTransitionError, _check_stage
+from ..stages import (
+    HISTORY_SKIPS,
+    LEAD_TRANSITIONS,
+    EventSource,
+    Stage,
+    lead_history_move_allowed,
+    lead_transition_allowed,
+)
+from .moves import DEAL_STAGES, HISTORY_NEEDS_IMPORT, StageTransitionError, _check_stage, live_move_refused
 
 
 @dataclass
@@ -55,10 +66,11 @@ def _describe(error: Exception) -> str:
 
 @transaction.atomic
 def ledger_import(
-    *, workspace, entries: list[HistoryEntry], source: str = EventSource.IMPORT, actor=None
+    *, workspace, entries: list[HistoryEntry], source: str = EventSource.IMPORT, actor=None, history: bool = True
 ) -> list[tuple[str, str]]:
     """Write the entries that are new and allowed; returns, per entry, its status
-    (``created``, ``unchanged`` or ``error``), the error message and the event's id."""
+    (``created``, ``unchanged`` or ``error``), the error message and the event's id.
+    ``history`` False: each entry is a live move (``_check_live``)."""
     results: list[tuple[str, str, int | None]] = [("error", "", None)] * len(entries)
     if not entries:
         return results
@@ -108,13 +120,16 @@ def ledger_import(
             if same is not None:
                 results[i] = ("unchanged", "", same.event)
                 continue
-            times = [row.entered_at for row in ledger]
-            position = bisect.bisect_right(times, entry.entered_at)
-            before = ledger[position - 1].stage if position else None
-            if not lead_history_move_allowed(before, entry.stage):
-                raise StageTransitionError("lead", before, entry.stage, history=True)
-            last = Stage.RECYCLED if entry.stage == Stage.REJECTED else entry.stage
-            _check_following(entry, last, ledger[position:])
+            if history:
+                times = [row.entered_at for row in ledger]
+                position = bisect.bisect_right(times, entry.entered_at)
+                before = ledger[position - 1].stage if position else None
+                if not lead_history_move_allowed(before, entry.stage):
+                    raise StageTransitionError("lead", before, entry.stage, history=True)
+                last = Stage.RECYCLED if entry.stage == Stage.REJECTED else entry.stage
+                _check_following(entry, last, ledger[position:])
+            else:
+                before, position = _check_live(entry, lead, ledger), len(ledger)
         except Exception as error:  # a ValidationError or ValueError naming what was wrong
             results[i] = ("error", _describe(error), None)
             continue
@@ -157,6 +172,23 @@ def ledger_import(
         names = sorted({name for fields in changed.values() for name in fields} | {"updated_at"})
         Lead.objects.bulk_update(updates, names, batch_size=500)
     return results
+
+
+def _check_live(entry: HistoryEntry, lead: dict, ledger: list[_Row]) -> str:
+    """A live move: from the lead's current stage by the transition table, dated no earlier than
+    its latest entry (so it is appended, as a move in the browser is); returns that stage."""
+    latest_stage, latest_at = lead["stage"], lead["stage_entered_at"]
+    if ledger and ledger[-1].entered_at > latest_at:  # the ledger is in time order
+        latest_stage, latest_at = ledger[-1].stage, ledger[-1].entered_at
+    if entry.entered_at < latest_at:
+        raise ValidationError(
+            f"The lead's latest entry is into '{latest_stage}' at {latest_at.isoformat()}; a live move "
+            f"cannot be dated before it ({entry.entered_at.isoformat()}). {HISTORY_NEEDS_IMPORT}",
+            code="illegal_transition",
+        )
+    if not lead_transition_allowed(lead["stage"], entry.stage):
+        raise live_move_refused(StageTransitionError("lead", lead["stage"], entry.stage))
+    return lead["stage"]
 
 
 def _check_following(entry: HistoryEntry, last: str, later: list[_Row]) -> None:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Lead
+from workspaces.permissions import Action
 from workspaces.scoping import ensure_same_workspace
 
 from ..models import Contract, Opportunity, StageEvent
@@ -39,7 +40,7 @@ class StageTransitionError(ValidationError):
     """A move the transition table forbids; the message names both stages."""
 
     def __init__(self, subject: str, from_stage: str | None, to_stage: str, history: bool = False):
-        self.from_stage, self.to_stage = from_stage, to_stage
+        self.subject, self.from_stage, self.to_stage = subject, from_stage, to_stage
         allowed = None
         if subject == "lead":
             allowed = LEAD_TRANSITIONS.get(from_stage, frozenset())
@@ -51,6 +52,25 @@ class StageTransitionError(ValidationError):
         if allowed is not None:
             message += f" Allowed from {origin}: {', '.join(allowed) or 'none (a final stage)'}."
         super().__init__(message, code="illegal_transition")
+
+
+# Said when the API refuses a live move (a write of the stage-events or opportunities resources
+# by someone who may not import history: ``workspaces.permissions.HISTORY_ACTIONS``) that the
+# history rules would take. API messages stay English, as the permission's name does.
+HISTORY_NEEDS_IMPORT = (
+    "Importing history (forward past stages never recorded, or dated before the lead's latest entry) "
+    f"needs the permission {Action.IMPORT_DATA.value}."
+)
+
+
+def live_move_refused(error: StageTransitionError) -> ValidationError:
+    """A lead's move refused on the import doors as a live move: the table's message, said to be
+    the live table's, and what would take it (the import permission) when the history rules
+    would (``lead_history_move_allowed``); a move they refuse too is just refused."""
+    message = f"{error.message} The live transition table refused this move."
+    if lead_history_move_allowed(error.from_stage, error.to_stage):
+        message += f" {HISTORY_NEEDS_IMPORT}"
+    return ValidationError(message, code="illegal_transition")
 
 
 # Ledger rows of these stages name the opportunity they are about (docs/design.md).

@@ -20,7 +20,14 @@ from ..interchange import OPPORTUNITIES, STAGE_EVENTS
 from ..models import Opportunity
 from ..stages import EventSource, LostReason, OpportunityKind, OpportunityStage, RejectionReason, Stage
 from .history import HistoryEntry, ledger_import
-from .moves import opportunity_create, opportunity_lose, opportunity_move, opportunity_win
+from .moves import (
+    StageTransitionError,
+    live_move_refused,
+    opportunity_create,
+    opportunity_lose,
+    opportunity_move,
+    opportunity_win,
+)
 
 
 def error_dict(error: ValidationError, default_field: str = "non_field_errors") -> dict[str, list[str]]:
@@ -38,12 +45,14 @@ def opportunities_upsert(
     pinned: Opportunity | None = None,
     clear_blanks: bool = False,
     require_key: bool = True,
+    history: bool = True,
 ) -> BatchReport:
     """Create or update opportunities matched on ``external_id``; a change of ``stage`` is a
     move through the stage services, as a history's (the primary lead may go forward past stages
     never recorded; a move the table forbids otherwise is refused, with both stages named). The
     account, primary lead, kind and creation time of an existing deal are part of its ledger and
-    do not change."""
+    do not change. ``history`` False (written by someone who may not import history): opening,
+    winning and losing are live moves of the primary lead, held to the transition table."""
     report = BatchReport(len(records))
     parsed = parse_batch(OPPORTUNITIES, records, workspace, report)
     fail_repeats(parsed, report, "external_id")
@@ -91,11 +100,11 @@ def opportunities_upsert(
                         missing = OPPORTUNITIES.missing_to_create(p)
                         if missing:
                             raise ValidationError(missing)
-                        target = _open(workspace, p, account, lead, actor, source)
+                        target = _open(workspace, p, account, lead, actor, source, history)
                         status = "created"
                     else:
                         status = _update(workspace, target, p, account, lead, actor, source)
-                    _move(workspace, target, p, actor, source)
+                    _move(workspace, target, p, actor, source, history)
                     if status == "unchanged" and target.stage != before:
                         status = "updated"
                 report.succeed(i, status, target.pk)
@@ -108,6 +117,10 @@ def opportunities_upsert(
                         i, {"non_field_errors": ["Written by another request at the same moment; send it again."]}
                     )
                     break
+            except StageTransitionError as error:
+                refused = error if history or error.subject != "lead" else live_move_refused(error)
+                report.fail(i, error_dict(refused, "stage"))
+                break
             except ValidationError as error:
                 report.fail(i, error_dict(error, "stage"))
                 break
@@ -123,7 +136,7 @@ def _reference(p: Parsed, column: str, found: dict, label: str, errors: dict):
     return row
 
 
-def _open(workspace, p: Parsed, account, lead, actor, source) -> Opportunity:
+def _open(workspace, p: Parsed, account, lead, actor, source, history: bool) -> Opportunity:
     return opportunity_create(
         workspace=workspace,
         account=account,
@@ -135,7 +148,7 @@ def _open(workspace, p: Parsed, account, lead, actor, source) -> Opportunity:
         source=source,
         created_at=p.values.get("created_at"),
         external_id=p.values.get("external_id", ""),
-        history=True,
+        history=history,
     )
 
 
@@ -173,7 +186,7 @@ def _update(workspace, target: Opportunity, p: Parsed, account, lead, actor, sou
     return "updated" if changes else "unchanged"
 
 
-def _move(workspace, target: Opportunity, p: Parsed, actor, source) -> None:
+def _move(workspace, target: Opportunity, p: Parsed, actor, source, history: bool) -> None:
     stage = p.values.get("stage")
     if stage is None or stage == target.stage:
         return
@@ -184,7 +197,7 @@ def _move(workspace, target: Opportunity, p: Parsed, actor, source) -> None:
             actor=actor,
             source=source,
             closed_at=p.values.get("closed_at"),
-            history=True,
+            history=history,
         )
     elif stage == OpportunityStage.LOST:
         reason = p.values.get("lost_reason")
@@ -200,7 +213,7 @@ def _move(workspace, target: Opportunity, p: Parsed, actor, source) -> None:
             source=source,
             closed_at=p.values.get("closed_at"),
             note="imported" if reason == LostReason.OTHER else "",
-            history=True,
+            history=history,
         )
     else:
         opportunity_move(workspace=workspace, opportunity=target, to_stage=stage, actor=actor)
@@ -221,10 +234,13 @@ _REASON_NEEDED = frozenset({Stage.REJECTED, Stage.LOST})
 
 
 @transaction.atomic
-def stage_events_upsert(*, workspace, records: list, actor=None, source: str = EventSource.IMPORT, **_) -> BatchReport:
+def stage_events_upsert(
+    *, workspace, records: list, actor=None, source: str = EventSource.IMPORT, history: bool = True, **_
+) -> BatchReport:
     """Import history into the ledger: each record is one entry of a lead into a stage, matched
     on lead, stage, time and opportunity (a resent history adds nothing), checked against the
-    transition table from the entry before it (``ledger_import``)."""
+    transition table from the entry before it (``ledger_import``). ``history`` False (written by
+    someone who may not import history): each entry is a live move instead."""
     report = BatchReport(len(records))
     parsed = parse_batch(STAGE_EVENTS, records, workspace, report)
     todo = report.open_indexes()
@@ -266,7 +282,9 @@ def stage_events_upsert(*, workspace, records: list, actor=None, source: str = E
             report.fail(i, errors)
             continue
         entries[i] = HistoryEntry(lead["id"], stage, p.values["entered_at"], opportunity_id, reason)
-    outcomes = ledger_import(workspace=workspace, entries=list(entries.values()), source=source, actor=actor)
+    outcomes = ledger_import(
+        workspace=workspace, entries=list(entries.values()), source=source, actor=actor, history=history
+    )
     for i, (status, message, event_id) in zip(entries, outcomes, strict=True):
         if status == "error":
             report.fail(i, {"stage": [message]})
