@@ -112,7 +112,7 @@ def lead_list_page(request):
     filters = form.values()
     leads = lead_list(workspace=request.workspace, filters=filters, search=query.search)
     page = keyset_page(leads, query)
-    count = capped_count(leads)
+    count = capped_count(leads, at_least=len(page.rows) + bool(page.next_cursor))
     context = {
         "filter_form": form,
         "list_query": query,

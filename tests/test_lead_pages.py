@@ -477,7 +477,8 @@ def test_query_counts_are_pinned(client, people, workspace, listed, django_asser
             LeadFactory(workspace=workspace, email=f"many{i}@example.test", account=listed["big"])
     login(client, people[Role.MARKETER])
     client.get(url("leads", workspace))  # the session's first read
-    with django_assert_max_num_queries(12):
+    # 9 queries, and on PostgreSQL 5 more around the count: its time limit set and reset in a savepoint
+    with django_assert_max_num_queries(14):
         client.get(url("leads", workspace), {"segment": "enterprise", "sort": "score"})
     with django_assert_max_num_queries(12):
         client.get(url("lead", workspace, pk=listed["leads"]["bo"].pk))
@@ -530,6 +531,8 @@ def test_the_migration_backfills_each_leads_first_touch(workspace):
             with connection.cursor() as cursor:
                 cursor.execute(sql)
 
+        if connection.vendor == "postgresql":  # the migration runs in a transaction of its own
+            execute("SET CONSTRAINTS ALL IMMEDIATE")
         migration.backfill_first_touches(apps, SimpleNamespace(connection=connection, execute=execute))
         assert (
             Lead.objects.filter(pk=lead.pk).values_list(

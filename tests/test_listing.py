@@ -4,6 +4,7 @@ import pytest
 from django.test import RequestFactory
 
 from leads.models import Lead
+from workspaces import listing
 from workspaces.listing import (
     CappedCount,
     ListQuery,
@@ -104,7 +105,25 @@ def test_count_is_exact_to_the_cap_then_capped(leads):
     assert CappedCount(1234, False).shown == "1,234"
 
 
-def test_count_reads_through_a_limited_subquery(leads, django_assert_num_queries):
-    with django_assert_num_queries(1) as captured:
+def test_count_reads_through_a_limited_subquery(leads):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
         capped_count(leads, cap=10)
-    assert "LIMIT 11" in captured.captured_queries[0]["sql"]
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 11" in counts[0]
+
+
+@pytest.mark.postgres
+def test_a_slow_count_stops_at_its_time_limit_and_says_what_is_known(leads, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(listing, "COUNT_TIME_LIMIT_MS", 20)
+    slow = leads.extra(where=["pg_sleep(0.01) IS NOT NULL"])  # 10 ms a row: 23 rows take 230 ms
+    assert capped_count(slow, at_least=6) == CappedCount(6, True)
+    assert CappedCount(6, True).shown == "6+"
+    with connection.cursor() as cursor:  # the limit does not outlive the count
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+    assert capped_count(leads) == CappedCount(23, False)

@@ -26,12 +26,14 @@ from operator import or_
 from urllib.parse import urlencode
 
 from django import forms
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.formats import number_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 COUNT_CAP = 10_000
+COUNT_TIME_LIMIT_MS = 150
 PAGE_SIZE = 50
 CURSOR_PARAMS = ("after", "before")
 
@@ -226,10 +228,30 @@ class CappedCount:
         return f"{text}+" if self.capped else text
 
 
-def capped_count(queryset: QuerySet, cap: int | None = None) -> CappedCount:
-    """COUNT over a ``LIMIT cap + 1`` subquery: never reads more than cap + 1 rows."""
+def capped_count(queryset: QuerySet, cap: int | None = None, *, at_least: int = 0) -> CappedCount:
+    """COUNT over a ``LIMIT cap + 1`` subquery: never reads more than cap + 1 rows.
+
+    On PostgreSQL the count also gets ``COUNT_TIME_LIMIT_MS``: a few filters together may match
+    a few thousand rows among hundreds of thousands the indexes cannot tell apart, and reading
+    them all would hold the page. Past the limit the count says what is known, ``at_least``
+    rows (the page's, plus one when there is a next page): "51+"."""
     cap = COUNT_CAP if cap is None else cap
-    number = queryset.order_by()[: cap + 1].count()
+    limited = queryset.order_by()[: cap + 1]
+    if connection.vendor != "postgresql" or not COUNT_TIME_LIMIT_MS:
+        number = limited.count()
+        return CappedCount(min(number, cap), number > cap)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (previous,) = cursor.fetchone()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [COUNT_TIME_LIMIT_MS])
+            number = limited.count()
+            cursor.execute("SET LOCAL statement_timeout = %s", [previous])
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != "57014":  # query_canceled
+            raise
+        return CappedCount(at_least, True)
     return CappedCount(min(number, cap), number > cap)
 
 
