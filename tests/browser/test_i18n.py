@@ -13,6 +13,7 @@ from workspaces.scoping import workspace_scope
 
 from ..test_i18n import compiled_catalogs
 from .conftest import SCREENSHOTS
+from .session import log_in, open_page, overflow
 from .walk import every_page
 
 PASSWORD = "funnel-demo"  # seed_demo's
@@ -56,6 +57,8 @@ ALLOWED_WORDS = {
     "Funnel",  # the product's name
     "English",  # the language picker names each language in itself
     "Webhook",  # the glossary keeps the word
+    "Authorization",  # the HTTP header a client sends its key in: Authorization: Bearer <key>
+    "Bearer",
 }
 
 
@@ -106,7 +109,10 @@ def english_words(text: str) -> list[str]:
 @pytest.fixture
 def chinese_workspace(transactional_db, settings):
     """A workspace seeded in Chinese (small: 200 leads), with a row for every page that names one:
-    an API key, a webhook and an import job, made through the services."""
+    an API key, a webhook, an import job and a rescore after a change of the scoring rules, made
+    through the services."""
+    from leads.scoring import rules_of
+    from leads.scoring_services import scoring_rules_save
     from sync.models import ImportJob
     from sync.services import import_job_create, webhook_create
     from workspaces.models import Workspace
@@ -124,32 +130,8 @@ def chinese_workspace(transactional_db, settings):
             workspace=workspace, resource="leads", filename="线索.csv", content=b"external_id,email\nW-1,w@x.test\n"
         )
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, rows_done=1, rows_total=1)
+        scoring_rules_save(workspace=workspace, rules=rules_of(workspace), mql_threshold=workspace.mql_threshold + 1)
     return workspace
-
-
-def _browser_page(browser, live_server, *, locale: str, width: int):
-    context = browser.new_context(
-        locale=locale,
-        extra_http_headers={"Accept-Language": f"{locale},{locale.split('-')[0]};q=0.9"},
-        viewport={"width": width, "height": 900},
-        base_url=live_server.url,
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return context, page
-
-
-def _log_in(page):
-    page.goto("/login/")
-    page.locator("#id_username").fill(ADMIN)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/w/**")
-
-
-def _overflow(page) -> int:
-    """How many pixels the page runs off its right edge (0: none)."""
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
 def _walk(page, pages, *, language: str, width: int, check):
@@ -160,7 +142,7 @@ def _walk(page, pages, *, language: str, width: int, check):
         assert response is not None and response.status < 400, (name, path, response and response.status)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(SHOTS / f"{language}-{width}-{name}.png"), full_page=True)
-        if (extra := _overflow(page)) > 0:
+        if (extra := overflow(page)) > 0:
             problems.append(f"{name} ({path}) at {width}px runs {extra}px off the right edge")
         problems += _english_on(page, name, path, check)
     return problems
@@ -178,12 +160,12 @@ def _english_on(page, name, path, check) -> list[str]:
 def test_a_chinese_browser_sees_every_page_in_chinese(browser, live_server, chinese_workspace, width):
     pages = [(name, path) for name, path in every_page(chinese_workspace) if name not in NOT_OURS]
     assert {"home", "members", "workspace-settings", "profile", "data"} <= {n for n, _ in pages}
-    context, page = _browser_page(browser, live_server, locale="zh-CN", width=width)
+    context, page = open_page(browser, live_server, locale="zh-CN", width=width)
     try:
         page.goto("/login/")
         login_words = [w for t in page.evaluate(VISIBLE_TEXT) for w in chinese_check(t)]
         assert not login_words, f"the login page follows the browser: {login_words}"
-        _log_in(page)
+        log_in(page, ADMIN, PASSWORD)
         problems = _walk(page, pages, language="zh", width=width, check=chinese_check)
     finally:
         context.close()
@@ -197,9 +179,9 @@ CHROME = "nav a, nav button, h2, th, label, legend, button, summary, .form-text,
 
 def test_switching_the_profile_to_english_switches_every_page(browser, live_server, chinese_workspace):
     pages = [(name, path) for name, path in every_page(chinese_workspace) if name not in NOT_OURS]
-    context, page = _browser_page(browser, live_server, locale="zh-CN", width=1440)
+    context, page = open_page(browser, live_server, locale="zh-CN", width=1440)
     try:
-        _log_in(page)
+        log_in(page, ADMIN, PASSWORD)
         page.goto("/profile/")
         assert page.locator("h1").inner_text() == "个人资料"
         page.locator("#id_language").select_option("en")
@@ -213,14 +195,17 @@ def test_switching_the_profile_to_english_switches_every_page(browser, live_serv
         problems = _walk(page, pages, language="en", width=1440, check=chinese_in_chrome)
         for name, path in pages:
             page.goto(path)
-            texts = page.eval_on_selector_all(CHROME, "els => els.map(e => (e.title || '') + ' ' + e.innerText)")
+            texts = page.eval_on_selector_all(
+                CHROME,  # what people typed (names) is data, marked translate="no"
+                "els => els.filter(e => !e.closest('[translate=no]')).map(e => (e.title || '') + ' ' + e.innerText)",
+            )
             problems += [f"{name} ({path}): {t.strip()[:80]!r}" for t in texts if HAN.search(t.replace("演示公司", ""))]
             assert page.locator("html").get_attribute("lang") in ("en", None), name  # None: an htmx fragment
         # logged out, the login page follows the (Chinese) browser again; logged in, English again
         page.locator("nav button", has_text="Log out").click()
         page.goto("/login/")
         assert page.locator("h1").inner_text() == "登录"
-        _log_in(page)
+        log_in(page, ADMIN, PASSWORD)
         assert page.locator("nav a", has_text="Home").count() == 1
     finally:
         context.close()
@@ -241,14 +226,6 @@ def test_english_words_flags_words_and_allows_identifiers():
     assert chinese_check(DATA_MARK + "Import of leads") == ["Import of"]
 
 
-def _log_in_as(page, email):
-    page.goto("/login/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/w/**")
-
-
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"zh-refusals-{name}.png"), full_page=True)
@@ -259,7 +236,7 @@ def test_a_chinese_browser_meets_refusals_and_error_pages_in_chinese(browser, li
     the models and the services), a page a sales rep may not open, a page that is not there,
     an import's refused file and rows, and the wrong password at the login."""
     slug = chinese_workspace.slug
-    context, page = _browser_page(browser, live_server, locale="zh-CN", width=1024)
+    context, page = open_page(browser, live_server, locale="zh-CN", width=1024)
     problems = []
     try:
         page.goto("/login/")
@@ -268,7 +245,7 @@ def test_a_chinese_browser_meets_refusals_and_error_pages_in_chinese(browser, li
         page.locator("button[type=submit]").click()
         assert "请输入一个正确的邮箱和密码" in page.locator(".alert-danger").inner_text()
         problems += _english_on(page, "login refused", "/login/", chinese_check)
-        _log_in(page)
+        log_in(page, ADMIN, PASSWORD)
 
         page.goto(f"/w/{slug}/settings/")
         page.locator("#id_timezone").fill("Mars/Base")
@@ -316,9 +293,9 @@ def test_a_chinese_browser_meets_refusals_and_error_pages_in_chinese(browser, li
 
     with scopes_disabled():
         rep = Membership.objects.filter(workspace=chinese_workspace, role=Role.SALES_REP).select_related("user")[0]
-    context, page = _browser_page(browser, live_server, locale="zh-CN", width=1024)
+    context, page = open_page(browser, live_server, locale="zh-CN", width=1024)
     try:
-        _log_in_as(page, rep.user.email)
+        log_in(page, rep.user.email, PASSWORD)
         response = page.goto(f"/w/{slug}/members/")
         assert response.status == 403 and page.locator("h1").inner_text() == "您无权打开此页面"
         _shot(page, "403")
@@ -331,14 +308,14 @@ def test_a_chinese_browser_meets_refusals_and_error_pages_in_chinese(browser, li
 def test_the_home_page_fits_a_phone(browser, live_server, chinese_workspace):
     """390 pixels wide: the navigation folds behind its button, the activity table scrolls inside
     its own box, and a Chinese company name is not broken one character a line."""
-    context, page = _browser_page(browser, live_server, locale="zh-CN", width=390)
+    context, page = open_page(browser, live_server, locale="zh-CN", width=390)
     try:
-        _log_in(page)
+        log_in(page, ADMIN, PASSWORD)
         page.goto(f"/w/{chinese_workspace.slug}/")
         page.wait_for_load_state("networkidle")
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "zh-390-home.png"), full_page=True)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         assert not page.locator("#main-nav").is_visible()
         page.locator(".navbar-toggler").click()
         page.locator("#main-nav").wait_for(state="visible")

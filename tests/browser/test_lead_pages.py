@@ -16,6 +16,7 @@ from workspaces.scoping import workspace_scope
 
 from ..factories import AccountFactory, CampaignFactory, LeadFactory
 from .conftest import SCREENSHOTS
+from .session import log_in, open_page, overflow
 
 PASSWORD = "pw-for-tests-1"
 SHOTS = SCREENSHOTS / "leads"
@@ -48,39 +49,15 @@ def team(transactional_db, workspace, member_factory):
     return people
 
 
-def _context(browser, live_server, *, width: int, locale: str = "en-US"):
-    context = browser.new_context(
-        locale=locale,
-        extra_http_headers={"Accept-Language": f"{locale},{locale.split('-')[0]};q=0.9"},
-        viewport={"width": width, "height": 900},
-        base_url=live_server.url,
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return context, page
-
-
-def _log_in(page, email):
-    page.goto("/login/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/w/**")
-
-
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
 def test_a_marketer_searches_filters_pages_and_logs_a_touch_that_makes_an_mql(browser, live_server, team, workspace):
-    context, page = _context(browser, live_server, width=1440)
+    context, page = open_page(browser, live_server, width=1440)
     try:
-        _log_in(page, "marketer@acme.test")
+        log_in(page, "marketer@acme.test", PASSWORD)
         page.goto(f"/w/{workspace.slug}/leads/")
         assert page.locator(".list-count").first.inner_text() == "64 leads"
         assert page.locator("#lead-table tbody tr").count() == 50
@@ -127,32 +104,32 @@ def test_a_marketer_searches_filters_pages_and_logs_a_touch_that_makes_an_mql(br
         assert page.locator("#lead-owner").inner_text() == "sales_rep@acme.test"
         assert page.locator("#lead-timeline li").count() >= 3
         _shot(page, "en-1440-lead-mql")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         for width in (1024,):
             page.set_viewport_size({"width": width, "height": 900})
             page.reload()
             _shot(page, f"en-{width}-lead-mql")
-            assert _overflow(page) == 0
+            assert overflow(page) == 0
             page.goto(f"/w/{workspace.slug}/leads/")
             _shot(page, f"en-{width}-list")
-            assert _overflow(page) == 0
+            assert overflow(page) == 0
     finally:
         context.close()
 
 
 @pytest.mark.parametrize("width", [1440, 1024])
 def test_the_lead_pages_in_chinese(browser, live_server, team, workspace, width):
-    context, page = _context(browser, live_server, width=width, locale="zh-CN")
+    context, page = open_page(browser, live_server, width=width, locale="zh-CN")
     try:
-        _log_in(page, "marketer@acme.test")
+        log_in(page, "marketer@acme.test", PASSWORD)
         page.goto(f"/w/{workspace.slug}/leads/?segment=enterprise")
         assert page.locator("html").get_attribute("lang") == "zh-hans"
         _shot(page, f"zh-{width}-list")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         page.locator("#lead-table tbody tr td:nth-child(2) a").first.click()
         page.wait_for_url(re.compile(r".*/leads/\d+/$"))
         _shot(page, f"zh-{width}-lead")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         page.goto(page.url + "touch/")
         _shot(page, f"zh-{width}-touch-form")
         page.goto(f"/w/{workspace.slug}/leads/?q=nobody")

@@ -16,6 +16,7 @@ from workspaces.scoping import workspace_scope
 
 from ..factories import LeadFactory
 from .conftest import SCREENSHOTS
+from .session import log_in, open_page, overflow
 
 PASSWORD = "pw-for-tests-1"
 SHOTS = SCREENSHOTS / "scoring"
@@ -39,41 +40,17 @@ def team(transactional_db, workspace, member_factory):
     return people
 
 
-def _context(browser, live_server, *, width: int, locale: str = "en-US"):
-    context = browser.new_context(
-        locale=locale,
-        extra_http_headers={"Accept-Language": f"{locale},{locale.split('-')[0]};q=0.9"},
-        viewport={"width": width, "height": 900},
-        base_url=live_server.url,
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    return context, page
-
-
-def _log_in(page, email):
-    page.goto("/login/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/w/**")
-
-
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
 def test_an_admin_changes_a_rule_sees_the_preview_saves_and_sees_the_rescore_finish(
     browser, live_server, team, workspace
 ):
-    context, page = _context(browser, live_server, width=1440)
+    context, page = open_page(browser, live_server, width=1440)
     try:
-        _log_in(page, "admin@acme.test")
+        log_in(page, "admin@acme.test", PASSWORD)
         page.locator("nav").get_by_role("link", name="Scoring").click()
         page.wait_for_url("**/scoring/")
         assert page.locator("#id_touch__webinar_attended__points").input_value() == "15"
@@ -84,7 +61,7 @@ def test_an_admin_changes_a_rule_sees_the_preview_saves_and_sees_the_rescore_fin
         preview.wait_for()
         assert "3 leads would qualify now" in preview.inner_text()
         _shot(page, "en-1440-preview")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         preview.get_by_role("button", name="Save and rescore").click()
         page.locator('#rescore-progress[data-status="done"]').wait_for()
         assert "3 leads became MQLs" in page.locator("#rescore-counts").inner_text()
@@ -92,7 +69,7 @@ def test_an_admin_changes_a_rule_sees_the_preview_saves_and_sees_the_rescore_fin
         _shot(page, "en-1440-saved")
         page.set_viewport_size({"width": 1024, "height": 900})
         _shot(page, "en-1024-saved")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
     finally:
         context.close()
     with workspace_scope(workspace):
@@ -103,14 +80,14 @@ def test_an_admin_changes_a_rule_sees_the_preview_saves_and_sees_the_rescore_fin
 
 @pytest.mark.parametrize("width", [1440, 1024])
 def test_a_marketer_reads_the_rules_in_chinese_without_inputs_to_change(browser, live_server, team, width):
-    context, page = _context(browser, live_server, width=width, locale="zh-CN")
+    context, page = open_page(browser, live_server, width=width, locale="zh-CN")
     try:
-        _log_in(page, "marketer@acme.test")
+        log_in(page, "marketer@acme.test", PASSWORD)
         page.goto("/w/acme/scoring/")
         assert page.locator("html").get_attribute("lang") == "zh-hans"
         assert page.locator("#id_touch__meeting__points").is_disabled()
         assert page.locator("#scoring-review").count() == 0
         _shot(page, f"zh-{width}-rules")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
     finally:
         context.close()

@@ -32,6 +32,7 @@ SKIPPED = {
     "export": "a CSV download, not a page",
 }
 SKIPPED_PREFIXES = ("api/v1/",)  # the REST API: JSON
+SKIPPED_SUFFIXES = ("-export",)  # CSV downloads of a list (leads-export, ...), not pages
 SKIPPED_NAMESPACES = {"admin"}
 
 
@@ -70,7 +71,22 @@ def _first(model_path: str, field: str = "pk") -> Callable:
     return fill
 
 
-# URL argument -> how to fill it from the workspace's rows
+# A page's `pk` names a row of the model its URL name begins with (the longest match wins).
+PK_MODELS = {
+    "campaign": "attribution.Campaign",
+    "lead": "leads.Lead",
+    "scoring-job": "leads.RescoreJob",
+}
+
+
+def _pk_model(name: str) -> str:
+    matches = [prefix for prefix in PK_MODELS if name == prefix or name.startswith(prefix + "-")]
+    if not matches:
+        raise LookupError(f"the page {name!r} takes a pk: name its model in tests/browser/walk.py PK_MODELS")
+    return PK_MODELS[max(matches, key=len)]
+
+
+# URL argument -> how to fill it from the workspace's rows (`pk`: by the page's name, PK_MODELS)
 FILLERS: dict[str, Callable] = {
     "workspace_slug": lambda workspace: workspace.slug,
     "membership_id": _membership_id,
@@ -85,10 +101,13 @@ FILLERS: dict[str, Callable] = {
 
 def seed_for_walk(workspace):
     """An admin (email ADMIN_EMAIL, password PASSWORD) and, made through the services, one row of
-    each kind a page's URL names: a lead journey (tests/api_helpers.py's seed_workspace), an API
-    key, a webhook and an import job still running (so its page polls its progress bar)."""
+    each kind a page's URL names: a lead journey (tests/api_helpers.py's seed_workspace, which
+    has campaigns too), an API key, a webhook, an import job still running (so its page polls its
+    progress bar) and a rescore after a change of the scoring rules."""
     from django.conf import settings
 
+    from leads.scoring import rules_of
+    from leads.scoring_services import scoring_rules_save
     from sync.models import ImportJob
     from sync.services import import_job_create, webhook_create
     from workspaces.services import api_key_create
@@ -107,6 +126,8 @@ def seed_for_walk(workspace):
             job = import_job_create(
                 workspace=workspace, resource="leads", filename="walk.csv", content=b"external_id,email\nW-1,w@x.test\n"
             )
+            threshold = workspace.mql_threshold + 1
+            scoring_rules_save(workspace=workspace, rules=rules_of(workspace), mql_threshold=threshold)
     finally:
         settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = allow
     with scopes_disabled():
@@ -132,7 +153,12 @@ def _patterns(patterns, prefix: str = "", namespace: str | None = None, argument
 def _candidates() -> list[tuple[str, set[str]]]:
     seen: dict[str, set[str]] = {}
     for namespace, name, route, arguments in _patterns(get_resolver().url_patterns):
-        if namespace in SKIPPED_NAMESPACES or name in SKIPPED or route.startswith(SKIPPED_PREFIXES):
+        if (
+            namespace in SKIPPED_NAMESPACES
+            or name in SKIPPED
+            or name.endswith(SKIPPED_SUFFIXES)
+            or route.startswith(SKIPPED_PREFIXES)
+        ):
             continue
         if "format" in arguments:  # DRF's format-suffix twins
             continue
@@ -147,10 +173,13 @@ def every_page(workspace) -> list[tuple[str, str]]:
     client.force_login(_admin(workspace).user)
     pages = []
     for name, arguments in _candidates():
-        missing = sorted(arguments - FILLERS.keys())
+        missing = sorted(arguments - FILLERS.keys() - {"pk"})
         if missing:
             raise LookupError(f"the page {name!r} names {missing}: add a filler to tests/browser/walk.py FILLERS")
-        path = reverse(name, kwargs={argument: FILLERS[argument](workspace) for argument in arguments})
+        kwargs = {argument: FILLERS[argument](workspace) for argument in arguments - {"pk"}}
+        if "pk" in arguments:
+            kwargs["pk"] = _first(_pk_model(name))(workspace)
+        path = reverse(name, kwargs=kwargs)
         if client.get(path).status_code == 405:
             continue
         pages.append((name, path))
