@@ -137,7 +137,7 @@ def test_an_admin_adds_a_webhook_and_sees_its_deliveries(page, team, workspace, 
     assert [body["event"] for _, body in received] == ["lead.accepted"]
     page.reload()
     row = page.locator("#deliveries tbody tr").first
-    assert "lead.accepted" in row.inner_text() and "Delivered" in row.inner_text()
+    assert "Lead accepted by sales" in row.inner_text() and "Delivered" in row.inner_text()  # the event by its label
     with workspace_scope(workspace):
         assert WebhookDelivery.objects.get().status == "succeeded"
     screenshot("webhooks")
