@@ -205,6 +205,7 @@ def test_a_touch_rescores_in_the_same_number_of_queries_for_ten_leads_or_fifty(s
     assert queries(10) == queries(50)
 
 
+@pytest.mark.django_db(transaction=True)  # a version is its transaction's id on PostgreSQL: commit between
 def test_only_changed_scores_are_written_and_reach_the_change_feed(scoped):
     hot = LeadFactory(workspace=scoped, email="hot@example.com")
     cold = LeadFactory(workspace=scoped, email="cold@example.com")
