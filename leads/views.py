@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Tier
@@ -77,7 +77,7 @@ def lead_merge_page(request):
 LEAD_SORTS = [
     Sort("created", gettext_lazy("Newest"), ("-created_at",)),
     Sort("score", gettext_lazy("Score"), ("-score",)),
-    Sort("name", gettext_lazy("Name"), ("last_name", "first_name")),
+    Sort("name", pgettext_lazy("person", "Name"), ("last_name", "first_name")),
 ]
 
 
